@@ -1,0 +1,5 @@
+"""`python -m feedaudit`: the same as the `feedaudit` command."""
+
+from feedaudit.cli import main
+
+main()

@@ -1,0 +1,195 @@
+"""The command line: parse options into settings, run, render, exit. No rule logic lives here.
+
+Exit codes (ruff's): 0 no findings at or above --fail-on, 1 findings, 2 usage, configuration or
+internal error. Errors print one line; --verbose adds the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import click
+
+from feedaudit._version import __version__
+from feedaudit.config import load_settings, override
+from feedaudit.engine import Engine
+from feedaudit.errors import FeedauditError
+from feedaudit.progress import ProgressLine
+from feedaudit.report import REPORTERS
+from feedaudit.rules import FAMILIES, registered_rules
+from feedaudit.runner import EXIT_ERROR, atomic_output, exit_code, make_reporter, run_check
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _split(values: Sequence[str]) -> list[str] | None:
+    """`--select PH,CN --select DL` → ['PH', 'CN', 'DL']; nothing given → None (keep the file's)."""
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def handle_errors(command: F) -> F:
+    """Turn feedaudit errors and crashes into exit code 2 with one line on stderr."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        verbose = bool(kwargs.get("verbose"))
+        try:
+            return command(*args, **kwargs)
+        except FeedauditError as exc:
+            if verbose:
+                traceback.print_exc()
+            click.echo(f"feedaudit: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("feedaudit: interrupted", err=True)
+            sys.exit(EXIT_ERROR)
+        except Exception as exc:
+            if verbose:
+                traceback.print_exc()
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                f"feedaudit: internal error: {exc.__class__.__name__}: {first}"
+                + ("" if verbose else " (run with --verbose for the traceback)"),
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="feedaudit")
+def main() -> None:
+    """Audit product feeds for listing accuracy before the marketplace does."""
+
+
+@main.command()
+@click.argument("feeds", nargs=-1, required=True)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file (default: feedaudit.toml or [tool.feedaudit] in pyproject.toml).",
+)
+@click.option("--select", multiple=True, metavar="CODES", help="Rules to run: codes, prefixes or ALL.")
+@click.option("--extend-select", multiple=True, metavar="CODES", help="Rules to add to the selection.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Rules to skip: codes, prefixes or ALL.")
+@click.option("--profile", help="Marketplace profile (default: from the feed's dialect).")
+@click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Lowest severity that makes the exit code 1 (default: warning).",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
+@click.option("--max-feed-bytes", type=click.IntRange(min=1), help="Cap on a feed's decompressed size.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+@handle_errors
+def check(
+    feeds: tuple[str, ...],
+    config_path: Path | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    profile: str | None,
+    output_format: str | None,
+    output: Path | None,
+    fail_on: str | None,
+    exit_zero: bool,
+    statistics: bool,
+    max_feed_bytes: int | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Audit FEEDS (paths, http(s) URLs, '-' for stdin; gzip and zip are read as they are)."""
+    settings, _origin = load_settings(config_path)
+    settings = override(
+        settings,
+        select=_split(select),
+        extend_select=_split(extend_select),
+        ignore=_split(ignore),
+        profile=profile,
+        output_format=output_format,
+        fail_on=fail_on,
+        max_feed_bytes=max_feed_bytes,
+    )
+    progress = ProgressLine.for_terminal(quiet)
+    engine = Engine(settings, progress=progress)
+    sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
+    with sink as out:
+        reporter = make_reporter(settings.output_format, out, statistics=statistics)
+        try:
+            summary = run_check(engine, feeds, reporter)
+        finally:
+            if progress is not None:
+                progress.clear()
+    sys.exit(exit_code(summary, settings, exit_zero=exit_zero))
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def rules(code: str | None, output_format: str) -> None:
+    """List every rule, or show the documentation of rule CODE."""
+    catalogue = registered_rules()
+    if code is not None:
+        rule = catalogue.get(code.strip().upper())
+        if rule is None:
+            raise click.UsageError(f"no rule {code!r}; `feedaudit rules` lists them")
+        if output_format == "json":
+            _echo_json([_rule_json(rule.code)])
+            return
+        click.echo(f"{rule.code} {rule.name}")
+        click.echo(f"{rule.summary}.  Default severity: {rule.severity.value}.  Scope: {rule.scope.value}.\n")
+        click.echo(rule.doc)
+        return
+    if output_format == "json":
+        _echo_json([_rule_json(c) for c in catalogue])
+        return
+    width = max(len(r.name) for r in catalogue.values())
+    family = None
+    for rule in catalogue.values():
+        if rule.family != family:
+            family = rule.family
+            click.echo(f"\n{family}  {FAMILIES.get(family, '')}")
+        click.echo(f"  {rule.code}  {rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}")
+
+
+def _rule_json(code: str) -> dict[str, str]:
+    rule = registered_rules()[code]
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "summary": rule.summary,
+        "severity": rule.severity.value,
+        "scope": rule.scope.value,
+        "url": rule.url,
+        "doc": rule.doc,
+    }
+
+
+def _echo_json(value: object, out: TextIO | None = None) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2), file=out)
+
+
+__all__ = ["main"]

@@ -1,0 +1,124 @@
+"""Configuration: the pydantic model, where it is read from, and how the command line overrides it.
+
+Settings come from, highest first: command-line options, then `--config FILE` or the first of
+`feedaudit.toml` / `pyproject.toml` `[tool.feedaudit]` found in the working directory, then defaults.
+Keys are kebab-case in files (`extend-select`) and snake_case in Python. Unknown keys are an error.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from feedaudit.errors import ConfigError
+from feedaudit.model import Severity
+
+OutputFormat = Literal["concise", "grouped", "json", "jsonl", "csv", "sarif", "junit", "github", "html"]
+CONFIG_FILE = "feedaudit.toml"
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class Section(BaseModel):
+    """Base of every configuration model: kebab-case keys, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=_kebab,
+        validate_by_name=True,
+        validate_by_alias=True,
+        frozen=True,
+    )
+
+
+class Settings(Section):
+    """Everything a run of `feedaudit check` can be told."""
+
+    select: list[str] | None = Field(default=None, description="Rule selectors to enable (default: ALL).")
+    extend_select: list[str] = Field(default_factory=list, description="Selectors added to `select`.")
+    ignore: list[str] = Field(default_factory=list, description="Selectors to disable.")
+    fail_on: Severity = Field(default=Severity.WARNING, description="Lowest severity that makes the exit code 1.")
+    profile: str | None = Field(
+        default=None, description="Marketplace profile; default: chosen from the feed's dialect."
+    )
+    output_format: OutputFormat = "concise"
+    per_offer_ignores: dict[str, list[str]] = Field(
+        default_factory=dict, description="Offer-id glob -> selectors ignored for matching offers."
+    )
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-rule options and `severity`, keyed by rule code."
+    )
+    max_feed_bytes: int = Field(default=8 * 1024**3, gt=0, description="Cap on a feed's decompressed size.")
+    timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
+
+
+def load_settings(path: Path | None = None, cwd: Path | None = None) -> tuple[Settings, Path | None]:
+    """Read settings from `path`, or discover them in `cwd`; return them and the file they came from."""
+    cwd = cwd or Path.cwd()
+    if path is not None:
+        return settings_from_file(path), path
+    candidate = cwd / CONFIG_FILE
+    if candidate.is_file():
+        return settings_from_file(candidate), candidate
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        data = _read_toml(pyproject)
+        tool = data.get("tool", {})
+        if isinstance(tool, dict) and "feedaudit" in tool:
+            return settings_from_mapping(tool["feedaudit"], pyproject), pyproject
+    return Settings(), None
+
+
+def settings_from_file(path: Path) -> Settings:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        data = tool.get("feedaudit", {}) if isinstance(tool, dict) else {}
+    return settings_from_mapping(data, path)
+
+
+def settings_from_mapping(data: Mapping[str, Any], origin: Path | str = "settings") -> Settings:
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {describe_validation_error(exc)}") from exc
+
+
+def override(settings: Settings, **changes: Any) -> Settings:
+    """A copy of `settings` with the given (non-None) fields replaced, validated again."""
+    updates = {key: value for key, value in changes.items() if value is not None}
+    if not updates:
+        return settings
+    merged = settings.model_dump(by_alias=False) | updates
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(f"command line: {describe_validation_error(exc)}") from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, pydantic's `loc` joined with dots: `rules.PH002.sentinels: …`."""
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        parts.append(f"{location}: {message}")
+    return "; ".join(parts)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc

@@ -1,0 +1,300 @@
+"""The engine: runs the selected rules over each feed and stamps what they yield into findings.
+
+It dispatches every rule on its scope (see `feedaudit.rules.base`), gives each rule its options and a
+per-feed state, applies the marketplace profile's severities and the per-offer ignores, and stamps
+code, name, severity, location and fingerprint on every problem. Findings come out as they are found:
+per offer in code order, feed-level ones at the end of each feed, listing ones after the crawl.
+
+The inventory and the live-listing crawler plug in through two small protocols, so the engine does
+not know where the truth or the pages come from.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from feedaudit import profiles
+from feedaudit.config import Settings, describe_validation_error, override
+from feedaudit.errors import ConfigError
+from feedaudit.feeds import ReadOptions, read_feed
+from feedaudit.feeds.source import SourceOptions
+from feedaudit.model import (
+    FeedInfo,
+    FeedIssue,
+    Finding,
+    InventoryItem,
+    Listing,
+    Offer,
+    Problem,
+    Severity,
+    fingerprint,
+    truncate,
+)
+from feedaudit.rules import Rule, RuleContext, Scope, registered_rules
+from feedaudit.selection import matches, select_codes
+
+
+class InventoryLookup(Protocol):
+    """The shop's truth, keyed the way the run matches offers to it."""
+
+    def match(self, offer: Offer) -> InventoryItem | None: ...
+
+
+class ListingFetcher(Protocol):
+    """Fetches live product pages for a sample of the offers."""
+
+    def wants(self, offer: Offer) -> bool: ...
+
+    def fetch(self, offers: Sequence[Offer]) -> Iterator[tuple[Offer, Listing]]: ...
+
+
+ProgressCallback = Callable[[str, int, int | None], None]  # (source, done, total)
+
+
+@dataclass(slots=True)
+class _ActiveRule:
+    rule: Rule
+    options: BaseModel
+    explicitly_selected: bool
+
+
+@dataclass(slots=True)
+class _FeedRun:
+    feed: FeedInfo
+    severities: Mapping[str, Severity | None] = field(default_factory=dict)
+    profile_key: tuple[object, ...] = ()
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Engine:
+    """Audits feeds with one fixed set of rules, options and collaborators."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        inventory: InventoryLookup | None = None,
+        listings: ListingFetcher | None = None,
+        progress: ProgressCallback | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.inventory = inventory
+        self.listings = listings
+        self.progress = progress
+        self.extra: dict[str, Any] = dict(extra or {})
+        if inventory is not None:
+            self.extra.setdefault("inventory", inventory)
+        catalogue = registered_rules()
+        if self.settings.profile is not None and self.settings.profile not in profiles.names():
+            raise ConfigError(f"unknown profile {self.settings.profile!r} (one of: {', '.join(profiles.names())})")
+        codes = select_codes(list(catalogue), self.settings.select, self.settings.extend_select, self.settings.ignore)
+        explicit = {s.strip().upper() for s in [*(self.settings.select or []), *self.settings.extend_select]}
+        unknown = sorted(set(self.settings.rules) - set(catalogue))
+        if unknown:
+            raise ConfigError(f"rules: unknown rule code(s) {', '.join(unknown)}")
+        self.active: list[_ActiveRule] = [
+            _ActiveRule(catalogue[code], self._options_for(catalogue[code]), code in explicit) for code in codes
+        ]
+        self._by_scope: dict[Scope, list[_ActiveRule]] = {scope: [] for scope in Scope}
+        for active in self.active:
+            self._by_scope[active.rule.scope].append(active)
+        self._offer_ignores = [
+            (pattern, [s.strip().upper() for s in selectors])
+            for pattern, selectors in self.settings.per_offer_ignores.items()
+        ]
+
+    # -- set-up -----------------------------------------------------------------------------------
+
+    def _options_for(self, rule: Rule) -> BaseModel:
+        raw = {k: v for k, v in self.settings.rules.get(rule.code, {}).items() if k != "severity"}
+        try:
+            return rule.options.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(f"rules.{rule.code}: {describe_validation_error(exc)}") from exc
+
+    def _refresh_profile(self, run: _FeedRun) -> None:
+        """(Re)compute severities when the reader has learnt the feed's dialect or flavour."""
+        key = (run.feed.dialect, run.feed.flavour)
+        if key != run.profile_key or not run.profile_key:
+            run.profile_key = key
+            run.severities = self._severities(run.feed)
+
+    def _severities(self, feed: FeedInfo) -> dict[str, Severity | None]:
+        profile = self.settings.profile or profiles.default_for(feed)
+        result: dict[str, Severity | None] = dict(profiles.severities(profile)) if profile else {}
+        for code, options in self.settings.rules.items():
+            if "severity" in options:
+                try:
+                    result[code] = Severity(options["severity"])
+                except ValueError as exc:
+                    raise ConfigError(
+                        f"rules.{code}.severity: {options['severity']!r} is not one of error, warning, info"
+                    ) from exc
+        return result
+
+    @property
+    def rules(self) -> list[Rule]:
+        return [active.rule for active in self.active]
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def audit(self, sources: Iterable[str]) -> Iterator[Finding]:
+        for spec in sources:
+            yield from self.audit_feed(spec)
+
+    def audit_feed(self, spec: str, feed: FeedInfo | None = None) -> Iterator[Finding]:
+        """Audit one feed; `feed` (filled in as reading goes) may be passed to see its facts afterwards."""
+        feed = feed or FeedInfo(source=_display_name(spec))
+        run = _FeedRun(feed)
+        pending_listings: list[Offer] = []
+        options = ReadOptions(
+            source=SourceOptions(max_bytes=self.settings.max_feed_bytes, timeout=self.settings.timeout),
+            marketplace=self.settings.profile,
+            on_progress=self._progress_for(feed.source),
+        )
+        for item in read_feed(spec, feed, options):
+            self._refresh_profile(run)
+            if isinstance(item, FeedIssue):
+                yield from self._run_scope(run, Scope.FEED_ISSUE, (item,), None)
+                continue
+            yield from self._audit_offer(run, item)
+            if self.listings is not None and self._by_scope[Scope.OFFER_LISTING] and self.listings.wants(item):
+                pending_listings.append(item)
+        self._refresh_profile(run)
+        yield from self._run_scope(run, Scope.FEED, (feed,), None)
+        if self.inventory is not None:
+            yield from self._run_scope(run, Scope.INVENTORY, (feed,), None)
+        if pending_listings and self.listings is not None:
+            for offer, listing in self.listings.fetch(pending_listings):
+                yield from self._run_scope(run, Scope.OFFER_LISTING, (offer, listing), offer)
+
+    def audit_listings(self, listings: Iterable[Listing]) -> Iterator[Finding]:
+        """Audit live pages on their own (no feed): LISTING-scope rules."""
+        for listing in listings:
+            run = _FeedRun(FeedInfo(source=listing.url))
+            self._refresh_profile(run)
+            yield from self._run_scope(run, Scope.LISTING, (listing,), None)
+
+    def _audit_offer(self, run: _FeedRun, offer: Offer) -> Iterator[Finding]:
+        yield from self._run_scope(run, Scope.OFFER, (offer,), offer)
+        if self.inventory is not None and self._by_scope[Scope.OFFER_INVENTORY]:
+            item = self.inventory.match(offer)
+            yield from self._run_scope(run, Scope.OFFER_INVENTORY, (offer, item), offer)
+
+    def _run_scope(
+        self, run: _FeedRun, scope: Scope, subject: tuple[Any, ...], offer: Offer | None
+    ) -> Iterator[Finding]:
+        for active in self._by_scope[scope]:
+            rule = active.rule
+            severity = run.severities.get(rule.code, rule.severity)
+            if severity is None:
+                if not active.explicitly_selected:
+                    continue
+                severity = rule.severity
+            if offer is not None and self._ignored_for_offer(run, rule.code, offer):
+                continue
+            ctx = RuleContext(
+                options=active.options,
+                feed=run.feed,
+                profile=self.settings.profile,
+                state=run.states.setdefault(rule.code, {}),
+                extra=self.extra,
+            )
+            for problem in rule.check(*subject, ctx):
+                yield _stamp(rule, severity, problem, run.feed.source, offer)
+
+    def _ignored_for_offer(self, run: _FeedRun, code: str, offer: Offer) -> bool:
+        if not self._offer_ignores or offer.offer_id is None:
+            return False
+        return any(
+            fnmatch.fnmatchcase(offer.offer_id, pattern) and matches(code, selectors)
+            for pattern, selectors in self._offer_ignores
+        )
+
+    def _progress_for(self, source: str) -> Callable[[int, int | None], None] | None:
+        progress = self.progress
+        if progress is None:
+            return None
+
+        def report(done: int, total: int | None) -> None:
+            progress(source, done, total)
+
+        return report
+
+
+def _display_name(spec: str) -> str:
+    return "<stdin>" if spec == "-" else spec
+
+
+_FIELD_VALUE_ATTRS = {
+    "price": "price_text",
+    "old_price": "old_price_text",
+    "availability": "availability_text",
+    "quantity": "quantity_text",
+    "condition": "condition_text",
+    "warranty": "warranty_text",
+    "delivery": "delivery_text",
+    "return": "return_text",
+}
+
+
+def _stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer: Offer | None) -> Finding:
+    """Turn a rule's problem into a finding: identity, severity, location, value, fingerprint."""
+    offer_id = problem.offer_id or (offer.offer_id if offer is not None else None)
+    line = problem.line
+    if line is None and offer is not None:
+        line = offer.line_of(problem.field)
+    value = problem.value
+    if value is None and offer is not None and problem.field is not None:
+        attr = _FIELD_VALUE_ATTRS.get(problem.field, problem.field)
+        raw = getattr(offer, attr, None)
+        value = None if raw is None else str(raw)
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=severity,
+        message=problem.message,
+        source=source,
+        line=line,
+        column=problem.column,
+        offer_id=offer_id,
+        field=problem.field,
+        value=truncate(value),
+        url=problem.url,
+        expected=truncate(problem.expected),
+        actual=truncate(problem.actual),
+        related_lines=problem.related_lines,
+        fingerprint=fingerprint(source, offer_id, rule.code, problem.field),
+    )
+
+
+def audit(
+    source: str | Sequence[str],
+    *,
+    settings: Settings | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    profile: str | None = None,
+    inventory: InventoryLookup | None = None,
+    listings: ListingFetcher | None = None,
+) -> list[Finding]:
+    """Audit one feed (or several) and return the findings.
+
+    `source` is a path, an http(s) URL or `-`; `select` / `ignore` take codes, prefixes or `ALL`.
+    Broken feeds give FD findings; only bad arguments raise (`ConfigError`).
+    """
+    settings = override(
+        settings or Settings(),
+        select=None if select is None else list(select),
+        ignore=None if ignore is None else list(ignore),
+        profile=profile,
+    )
+    engine = Engine(settings, inventory=inventory, listings=listings)
+    sources = [source] if isinstance(source, str) else list(source)
+    return list(engine.audit(sources))

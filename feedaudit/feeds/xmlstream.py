@@ -1,0 +1,139 @@
+"""Safe, flat-memory streaming of record elements out of an XML feed.
+
+Every dialect reader parses through `stream_records`: lxml `iterparse` on the record tags only (the
+tag filter runs in C), with entity expansion, DTD loading and network access off, `recover=True` so a
+broken feed still yields what can be read, and each record cleared and its earlier siblings deleted
+once the reader is done with it, so memory does not grow with the feed. Parser errors come out as
+`FeedIssue`s (with line and column) in between the records, capped so a feed broken on every line
+does not flood the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from lxml import etree
+
+from feedaudit.feeds.source import Readable
+from feedaudit.model import FeedIssue, FeedIssueKind
+
+MAX_PARSE_ISSUES = 50
+
+_ENCODING_TYPES = {
+    "ERR_INVALID_ENCODING",
+    "ERR_INVALID_CHAR",
+    "ERR_UNSUPPORTED_ENCODING",
+    "ERR_UNKNOWN_ENCODING",
+}
+_HOSTILE_TYPES = {"ERR_RESOURCE_LIMIT", "ERR_ENTITY_LOOP", "ERR_ENTITY_AMPLIFICATION"}
+
+
+def classify(entry: etree._LogEntry) -> FeedIssueKind:
+    """Which kind of feed issue one libxml2 error is."""
+    message = entry.message or ""
+    if (
+        entry.type_name in _HOSTILE_TYPES
+        or "amplification" in message
+        or "Detected an entity reference loop" in message
+    ):
+        return FeedIssueKind.HOSTILE
+    if entry.type_name in _ENCODING_TYPES or entry.domain_name == "IO" or "encoding" in message.lower():
+        return FeedIssueKind.ENCODING
+    return FeedIssueKind.NOT_WELL_FORMED
+
+
+class RecordStream:
+    """Iterate record elements of one feed; call `release` on each when done with it."""
+
+    def __init__(self, stream: Readable, source: str, tags: Sequence[str]) -> None:
+        self.source = source
+        self._parser = etree.iterparse(
+            stream,
+            events=("end",),
+            tag=tuple(tags),
+            recover=True,
+            resolve_entities=False,
+            load_dtd=False,
+            no_network=True,
+            huge_tree=True,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        self._seen_errors = 0
+        self._reported = 0
+        self.fatal = False
+
+    @property
+    def root(self) -> etree._Element | None:
+        return self._parser.root if self._parser.root is not None else None
+
+    def __iter__(self) -> Iterator[etree._Element | FeedIssue]:
+        parser = self._parser
+        iterator = iter(parser)
+        while True:
+            try:
+                _event, element = next(iterator)
+            except StopIteration:
+                break
+            except etree.XMLSyntaxError as exc:
+                # recover=True still stops on some errors (resource limits, broken encodings)
+                self.fatal = True
+                yield from self._drain()
+                if not self._reported or self._is_new(exc):
+                    line, column = exc.position if exc.position else (exc.lineno, 0)
+                    yield FeedIssue(self._kind_of(exc), _clean(str(exc.msg)), self.source, line, column or None)
+                break
+            yield from self._drain()
+            yield element
+        yield from self._drain(final=True)
+
+    def _is_new(self, exc: etree.XMLSyntaxError) -> bool:
+        return not any(e.message == exc.msg for e in self._parser.error_log)
+
+    def _kind_of(self, exc: etree.XMLSyntaxError) -> FeedIssueKind:
+        log = self._parser.error_log
+        last = log.last_error if len(log) else None
+        return classify(last) if last is not None else FeedIssueKind.NOT_WELL_FORMED
+
+    def _drain(self, *, final: bool = False) -> Iterator[FeedIssue]:
+        if self._reported >= MAX_PARSE_ISSUES and not final:
+            return
+        log = self._parser.error_log
+        total = len(log)
+        if total <= self._seen_errors:
+            return
+        for entry in list(log)[self._seen_errors :]:
+            if self._reported < MAX_PARSE_ISSUES:
+                self._reported += 1
+                yield FeedIssue(classify(entry), _clean(entry.message), self.source, entry.line, entry.column)
+        if final and total > MAX_PARSE_ISSUES:
+            yield FeedIssue(
+                FeedIssueKind.NOT_WELL_FORMED,
+                f"{total - MAX_PARSE_ISSUES} more parser errors not shown",
+                self.source,
+                log[MAX_PARSE_ISSUES].line,
+                None,
+            )
+        self._seen_errors = total
+
+    @staticmethod
+    def release(element: etree._Element) -> None:
+        """Free a finished record and every record before it."""
+        element.clear(keep_tail=True)
+        parent = element.getparent()
+        if parent is None:
+            return
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def _clean(message: str) -> str:
+    message = message.strip()
+    return message[:1].lower() + message[1:] if message else "parser error"
+
+
+def local(tag: object) -> str:
+    """The local name of an element tag (`{ns}name` → `name`); '' for comments and PIs."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]

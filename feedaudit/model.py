@@ -1,0 +1,268 @@
+"""The canonical records every part of feedaudit speaks.
+
+Readers turn dialect XML into `Offer` and `FeedIssue`; inventory loaders produce `InventoryItem`;
+the listing crawler produces `Listing`; rules yield `Problem`; the engine stamps each problem into a
+`Finding`. Nothing here knows a dialect's spelling, and nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is; ordered so that `ERROR > WARNING > INFO`."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+class Availability(enum.StrEnum):
+    """What a listing tells the buyer about getting the goods."""
+
+    IN_STOCK = "in_stock"
+    OUT_OF_STOCK = "out_of_stock"
+    PREORDER = "preorder"
+    BACKORDER = "backorder"  # "on order" / "під замовлення": the shop orders it from a supplier
+    ON_REQUEST = "on_request"
+    UNKNOWN = "unknown"  # the feed said something, but not a status feedaudit understands
+
+
+class Condition(enum.StrEnum):
+    NEW = "new"
+    USED = "used"
+    REFURBISHED = "refurbished"
+    DISCOUNTED = "discounted"  # open box, showcase sample, reduced ("уцінка")
+
+
+class Dialect(enum.StrEnum):
+    YML = "yml"  # Yandex YML and its derivatives: Prom, Rozetka, Epicentr, MAUDAU, EVA, Allo-YML
+    HOTLINE = "hotline"  # price/items/item, also accepted by Allo and ibud
+    GOOGLE = "google"  # Google Merchant RSS 2.0 / Atom with the g: namespace
+    META = "meta"  # Meta catalog RSS/Atom (g: namespace, Meta spellings)
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One `<param name="…" unit="…">value</param>` or its dialect equivalent."""
+
+    name: str
+    value: str
+    unit: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One product offer, as the feed states it.
+
+    Parsed values sit beside the raw text they came from: placeholder rules read `*_text`, drift rules
+    read the parsed value. `lines` maps a canonical field name to the source line of that field, so a
+    finding points at the exact line. A `None` parsed value with a non-empty `*_text` means the reader
+    could not understand the text.
+    """
+
+    source: str
+    line: int
+    dialect: Dialect
+    offer_id: str | None
+    url: str | None = None
+    name: str | None = None
+    description: str | None = None
+    category: str | None = None  # category name (resolved from the feed's category tree when possible)
+    price: Decimal | None = None
+    price_text: str | None = None
+    old_price: Decimal | None = None
+    old_price_text: str | None = None
+    currency: str | None = None
+    availability: Availability | None = None  # None: the feed says nothing about availability
+    availability_text: str | None = None
+    quantity: int | None = None
+    quantity_text: str | None = None
+    condition: Condition | None = None  # None: no condition label (dialect default is applied by rules)
+    condition_text: str | None = None
+    warranty_months: Decimal | None = None
+    warranty_text: str | None = None
+    return_text: str | None = None  # a returns / exchange period stated apart from warranty
+    delivery_min_days: int | None = None
+    delivery_max_days: int | None = None
+    delivery_text: str | None = None
+    vendor: str | None = None
+    vendor_code: str | None = None
+    barcode: str | None = None
+    params: tuple[Param, ...] = ()
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, field_name: str | None) -> int:
+        """The line of `field_name`, or of the offer itself when the field is absent."""
+        if field_name is None:
+            return self.line
+        return self.lines.get(field_name, self.line)
+
+    def param(self, *names: str) -> Param | None:
+        """The first param whose name equals one of `names` (case-insensitive)."""
+        wanted = {n.casefold() for n in names}
+        for p in self.params:
+            if p.name.casefold() in wanted:
+                return p
+        return None
+
+
+class FeedIssueKind(enum.StrEnum):
+    """What a reader can say about the feed as a whole (not about one offer)."""
+
+    NOT_WELL_FORMED = "not-well-formed"
+    ENCODING = "encoding"
+    UNREADABLE = "unreadable"
+    UNKNOWN_DIALECT = "unknown-dialect"
+    SIZE_LIMIT = "size-limit"
+    HOSTILE = "hostile"  # entity expansion bombs, external entities
+
+
+@dataclass(frozen=True, slots=True)
+class FeedIssue:
+    """A fact a reader found about the feed's bytes or structure."""
+
+    kind: FeedIssueKind
+    message: str
+    source: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(slots=True)
+class FeedInfo:
+    """Shop-level facts captured once per feed, and running counts the engine keeps.
+
+    Mutable: readers fill it while streaming (shop data normally precedes the offers, but a reader may
+    learn more later), and the engine updates the counts.
+    """
+
+    source: str
+    dialect: Dialect | None = None
+    flavour: str | None = None  # marketplace the feed is written for, when the reader can tell
+    root: str | None = None  # root element as `{namespace}local` or `local`
+    shop_name: str | None = None
+    shop_url: str | None = None
+    currencies: dict[str, Decimal | None] = field(default_factory=dict)  # id -> rate (None: "CB" etc.)
+    categories: dict[str, str] = field(default_factory=dict)  # id -> name
+    delivery_min_days: int | None = None  # shop-level default delivery promise, if any
+    delivery_max_days: int | None = None
+    delivery_text: str | None = None
+    delivery_line: int | None = None
+    offers: int = 0
+    issues: int = 0  # feed-level issues the reader reported (parse errors, encoding, …)
+    bytes_read: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryItem:
+    """One row of the shop's own truth: what the warehouse has and at what price."""
+
+    key: str
+    price: Decimal | None = None
+    price_text: str | None = None
+    currency: str | None = None
+    quantity: int | None = None
+    quantity_text: str | None = None
+    availability: Availability | None = None
+    availability_text: str | None = None
+    source: str | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a live product page shows, and where on the page each value came from."""
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    error: str | None = None  # transport failure, refused address, robots.txt, size cap …
+    price: Decimal | None = None
+    price_text: str | None = None
+    sale_price: Decimal | None = None
+    price_valid_until: str | None = None
+    currency: str | None = None
+    availability: Availability | None = None
+    availability_text: str | None = None
+    condition: Condition | None = None
+    condition_text: str | None = None
+    warranty_text: str | None = None
+    delivery_text: str | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)  # field -> "json-ld" | "microdata" | …
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What a rule yields: the fault, in the rule's own words, without identity or location.
+
+    `field` names the canonical field at fault (the engine uses it to find the line); `line` overrides
+    that when a rule knows better (for example the first of two duplicate offers).
+    """
+
+    message: str
+    field: str | None = None
+    value: str | None = None
+    line: int | None = None
+    column: int | None = None
+    expected: str | None = None
+    actual: str | None = None
+    related_lines: tuple[int, ...] = ()
+    url: str | None = None
+    offer_id: str | None = None  # for rules whose subject is not an offer (inventory rows, pages)
+
+
+VALUE_LIMIT = 200
+
+
+def truncate(value: str | None, limit: int = VALUE_LIMIT) -> str | None:
+    if value is None or len(value) <= limit:
+        return value
+    return value[: limit - 1] + "…"
+
+
+def fingerprint(source: str, offer_id: str | None, code: str, field_name: str | None) -> str:
+    """A stable identity for a finding: the same fault in a reformatted feed keeps its fingerprint."""
+    raw = "\x1f".join((source, offer_id or "", code, field_name or ""))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A problem stamped with rule identity, severity and location."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    source: str
+    line: int | None = None
+    column: int | None = None
+    offer_id: str | None = None
+    field: str | None = None
+    value: str | None = None
+    url: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    related_lines: tuple[int, ...] = ()
+    fingerprint: str = ""
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.source, self.line or 0, self.column or 0, self.code, self.offer_id or "")

@@ -1,0 +1,13 @@
+"""Output formats. Each format is one module; `REPORTERS` maps the `--output-format` name to its class."""
+
+from __future__ import annotations
+
+from feedaudit.report.base import FeedSummary, Reporter, Summary
+from feedaudit.report.json import JsonLinesReporter, JsonReporter
+from feedaudit.report.text import ConciseReporter, GroupedReporter
+
+REPORTERS: dict[str, type[Reporter]] = {
+    cls.name: cls for cls in (ConciseReporter, GroupedReporter, JsonReporter, JsonLinesReporter)
+}
+
+__all__ = ["REPORTERS", "FeedSummary", "Reporter", "Summary"]

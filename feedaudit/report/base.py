@@ -1,0 +1,91 @@
+"""What every output format shares: the run summary and the reporter interface.
+
+A reporter gets findings one by one (`add`) and the summary at the end (`finish`). Streaming formats
+write each finding as it arrives; the others keep them (in memory, sorted at the end).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from feedaudit.model import FeedInfo, Finding, Severity
+
+
+@dataclass(slots=True)
+class FeedSummary:
+    source: str
+    dialect: str | None
+    flavour: str | None
+    shop_name: str | None
+    offers: int
+    bytes_read: int
+
+    @classmethod
+    def of(cls, feed: FeedInfo) -> FeedSummary:
+        return cls(
+            source=feed.source,
+            dialect=feed.dialect.value if feed.dialect else None,
+            flavour=feed.flavour,
+            shop_name=feed.shop_name,
+            offers=feed.offers,
+            bytes_read=feed.bytes_read,
+        )
+
+
+@dataclass(slots=True)
+class Summary:
+    """Counts of a run, kept while findings stream past."""
+
+    feeds: list[FeedSummary] = field(default_factory=list)
+    by_code: Counter[str] = field(default_factory=Counter)
+    names: dict[str, str] = field(default_factory=dict)
+    by_severity: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    elapsed: float = 0.0
+
+    def count(self, finding: Finding) -> None:
+        self.by_code[finding.code] += 1
+        self.names[finding.code] = finding.name
+        self.by_severity[finding.severity.value] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_code.values())
+
+    @property
+    def offers(self) -> int:
+        return sum(feed.offers for feed in self.feeds)
+
+    def at_least(self, severity: Severity) -> int:
+        return sum(n for sev, n in self.by_severity.items() if Severity(sev).at_least(severity))
+
+    def statistics(self) -> list[tuple[int, str, str]]:
+        """(count, code, name), most frequent first, like `ruff --statistics`."""
+        return sorted(
+            ((n, code, self.names[code]) for code, n in self.by_code.items()),
+            key=lambda row: (-row[0], row[1]),
+        )
+
+
+class Reporter:
+    """Base reporter: subclasses override `add` and/or `finish`."""
+
+    name = ""
+    streaming = False
+
+    def __init__(self, out: TextIO, *, statistics: bool = False) -> None:
+        self.out = out
+        self.statistics = statistics
+        self.findings: list[Finding] = []
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def finish(self, summary: Summary) -> None:
+        raise NotImplementedError
+
+    def sorted_findings(self) -> list[Finding]:
+        return sorted(self.findings, key=lambda f: f.sort_key)

@@ -1,0 +1,133 @@
+"""Machine-readable outputs: `json` (one document with a summary) and `jsonl` (one finding per line).
+
+The document shape is the pydantic `Report` model below; `schemas/report.schema.json` is generated
+from it (`python -m feedaudit.schemas`), and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from feedaudit._version import __version__
+from feedaudit.model import Finding
+from feedaudit.report.base import Reporter, Summary
+from feedaudit.rules import registered_rules
+
+
+class FindingModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    severity: str
+    message: str
+    source: str
+    line: int | None
+    column: int | None
+    offer_id: str | None
+    field: str | None
+    value: str | None
+    url: str | None
+    expected: str | None
+    actual: str | None
+    related_lines: list[int]
+    fingerprint: str
+    rule_url: str
+
+
+class FeedModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    dialect: str | None
+    flavour: str | None
+    shop_name: str | None
+    offers: int
+    bytes_read: int
+
+
+class StatisticModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    count: int
+
+
+class SummaryModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    findings: int
+    by_severity: dict[str, int]
+    statistics: list[StatisticModel]
+    offers: int
+    elapsed_seconds: float
+
+
+class Report(BaseModel):
+    """The `--output-format json` document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str
+    version: str
+    feeds: list[FeedModel]
+    summary: SummaryModel
+    findings: list[FindingModel]
+
+
+def finding_model(finding: Finding) -> FindingModel:
+    rule = registered_rules().get(finding.code)
+    return FindingModel(
+        code=finding.code,
+        name=finding.name,
+        severity=finding.severity.value,
+        message=finding.message,
+        source=finding.source,
+        line=finding.line,
+        column=finding.column,
+        offer_id=finding.offer_id,
+        field=finding.field,
+        value=finding.value,
+        url=finding.url,
+        expected=finding.expected,
+        actual=finding.actual,
+        related_lines=list(finding.related_lines),
+        fingerprint=finding.fingerprint,
+        rule_url=rule.url if rule is not None else "",
+    )
+
+
+def report_model(findings: list[Finding], summary: Summary) -> Report:
+    return Report(
+        tool="feedaudit",
+        version=__version__,
+        feeds=[FeedModel(**{k: getattr(f, k) for k in FeedModel.model_fields}) for f in summary.feeds],
+        summary=SummaryModel(
+            findings=summary.total,
+            by_severity={s: summary.by_severity[s] for s in ("error", "warning", "info")},
+            statistics=[StatisticModel(code=c, name=n, count=k) for k, c, n in summary.statistics()],
+            offers=summary.offers,
+            elapsed_seconds=round(summary.elapsed, 3),
+        ),
+        findings=[finding_model(f) for f in findings],
+    )
+
+
+class JsonReporter(Reporter):
+    name = "json"
+
+    def finish(self, summary: Summary) -> None:
+        self.out.write(report_model(self.sorted_findings(), summary).model_dump_json(indent=2) + "\n")
+
+
+class JsonLinesReporter(Reporter):
+    name = "jsonl"
+    streaming = True
+
+    def add(self, finding: Finding) -> None:
+        self.out.write(finding_model(finding).model_dump_json() + "\n")
+        self.out.flush()
+
+    def finish(self, summary: Summary) -> None:
+        return None

@@ -1,0 +1,77 @@
+"""Human-readable outputs: `concise` (one line per finding, streamed) and `grouped` (by source)."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from feedaudit.model import Finding
+from feedaudit.report.base import Reporter, Summary
+
+
+def concise_line(finding: Finding) -> str:
+    """`source:line: CODE message [offer id]`, ruff's concise shape."""
+    where = finding.source
+    if finding.line:
+        where += f":{finding.line}"
+        if finding.column:
+            where += f":{finding.column}"
+    line = f"{where}: {finding.code} {finding.message}"
+    if finding.offer_id is not None:
+        line += f" [offer {finding.offer_id}]"
+    return line
+
+
+def statistics_lines(summary: Summary) -> list[str]:
+    if not summary.by_code:
+        return []
+    width = max(len(str(count)) for count, _, _ in summary.statistics())
+    return [f"{count:>{width}}\t{code}\t{name}" for count, code, name in summary.statistics()]
+
+
+def closing_line(summary: Summary) -> str:
+    feeds = len(summary.feeds)
+    offers = summary.offers
+    scope = f"{offers:,} offer{'s' if offers != 1 else ''} in {feeds} feed{'s' if feeds != 1 else ''}"
+    if not summary.total:
+        return f"All checks passed: {scope}."
+    parts = [
+        f"{n} {s}{'s' if n != 1 and s != 'info' else ''}"
+        for s in ("error", "warning", "info")
+        if (n := summary.by_severity[s])
+    ]
+    noun = "problem" if summary.total == 1 else "problems"
+    return f"Found {summary.total:,} {noun} ({', '.join(parts)}) in {scope}."
+
+
+class ConciseReporter(Reporter):
+    name = "concise"
+    streaming = True
+
+    def add(self, finding: Finding) -> None:
+        if not self.statistics:
+            self.out.write(concise_line(finding) + "\n")
+
+    def finish(self, summary: Summary) -> None:
+        if self.statistics:
+            for line in statistics_lines(summary):
+                self.out.write(line + "\n")
+        self.out.write(closing_line(summary) + "\n")
+
+
+class GroupedReporter(Reporter):
+    name = "grouped"
+
+    def finish(self, summary: Summary) -> None:
+        for source, findings in groupby(self.sorted_findings(), key=lambda f: f.source):
+            self.out.write(f"{source}:\n")
+            for finding in findings:
+                where = f"{finding.line}" if finding.line else "-"
+                if finding.column:
+                    where += f":{finding.column}"
+                offer = f" [offer {finding.offer_id}]" if finding.offer_id is not None else ""
+                self.out.write(f"  {where:>8} {finding.code} [{finding.severity.value}] {finding.message}{offer}\n")
+            self.out.write("\n")
+        if self.statistics:
+            for line in statistics_lines(summary):
+                self.out.write(line + "\n")
+        self.out.write(closing_line(summary) + "\n")

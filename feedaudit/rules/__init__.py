@@ -1,0 +1,44 @@
+"""The rule catalogue: every family module is imported here so its rules register.
+
+Families (codes are forever, never reused):
+
+    FD feed        ID identity     PH placeholders   CN condition   WR warranty
+    DL delivery    ST stock        PR price          IV inventory   LS listing
+"""
+
+from __future__ import annotations
+
+from feedaudit.rules import feed, identity
+from feedaudit.rules.base import (
+    NoOptions,
+    Rule,
+    RuleContext,
+    Scope,
+    registered_rules,
+    rule,
+)
+
+FAMILIES = {
+    "FD": "feed",
+    "ID": "identity",
+    "PH": "placeholders",
+    "CN": "condition",
+    "WR": "warranty",
+    "DL": "delivery",
+    "ST": "stock",
+    "PR": "price",
+    "IV": "inventory",
+    "LS": "listing",
+}
+
+__all__ = [
+    "FAMILIES",
+    "NoOptions",
+    "Rule",
+    "RuleContext",
+    "Scope",
+    "feed",
+    "identity",
+    "registered_rules",
+    "rule",
+]

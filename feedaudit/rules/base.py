@@ -1,0 +1,126 @@
+"""What a rule is: the `@rule` decorator, scopes, the context a rule sees, and the registry.
+
+A rule is a small generator function. Its decorator gives the rule's identity (code, kebab name, one-line
+summary), default severity and scope; its docstring is its documentation. The function yields
+`Problem`s; the engine stamps code, name, severity and location on them. The scope says what the rule is
+called with:
+
+    FEED_ISSUE        check(issue: FeedIssue, ctx)              a reader's finding about the bytes/structure
+    OFFER             check(offer: Offer, ctx)                  every offer
+    FEED              check(feed: FeedInfo, ctx)                once, after the last offer of a feed
+    OFFER_INVENTORY   check(offer: Offer, item, ctx)            every offer, when an inventory is given
+    INVENTORY         check(feed: FeedInfo, ctx)                once per feed, when an inventory is given
+    OFFER_LISTING     check(offer: Offer, listing: Listing, ctx) offers whose page was fetched
+    LISTING           check(listing: Listing, ctx)              pages audited on their own (no feed)
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from feedaudit.model import FeedInfo, Problem, Severity
+
+CODE_PATTERN = re.compile(r"^[A-Z]{2}\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+DOC_HEADINGS = ("## What it does", "## Why is this bad?", "## Example", "Use instead:")
+
+
+class Scope(enum.StrEnum):
+    FEED_ISSUE = "feed-issue"
+    OFFER = "offer"
+    FEED = "feed"
+    OFFER_INVENTORY = "offer+inventory"
+    INVENTORY = "inventory"
+    OFFER_LISTING = "offer+listing"
+    LISTING = "listing"
+
+
+class NoOptions(BaseModel):
+    """Options model of a rule that takes none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
+@dataclass(slots=True)
+class RuleContext(Generic[OptionsT]):
+    """What the engine hands a rule besides its subject.
+
+    `state` is private to one rule for one feed (for rules that compare offers with each other);
+    `extra` carries run-wide collaborators (the inventory lookup, the marketplace profile name, …).
+    """
+
+    options: OptionsT
+    feed: FeedInfo
+    profile: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFunction = Callable[..., Iterable[Problem]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    severity: Severity
+    scope: Scope
+    check: CheckFunction
+    options: type[BaseModel] = NoOptions
+
+    @property
+    def family(self) -> str:
+        return self.code[:2]
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+    @property
+    def url(self) -> str:
+        return f"https://github.com/feedaudit/feedaudit/blob/main/docs/rules.md#{self.code.lower()}"
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    name: str,
+    *,
+    summary: str,
+    severity: Severity,
+    scope: Scope,
+    options: type[BaseModel] = NoOptions,
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a rule. Codes and names are forever: registering one twice is a programming error."""
+
+    def register(check: CheckFunction) -> CheckFunction:
+        if not CODE_PATTERN.match(code):
+            raise ValueError(f"rule code {code!r} is not two capitals and three digits")
+        if not NAME_PATTERN.match(name):
+            raise ValueError(f"rule name {name!r} is not kebab-case")
+        if code in _REGISTRY:
+            raise ValueError(f"rule code {code} registered twice")
+        if any(r.name == name for r in _REGISTRY.values()):
+            raise ValueError(f"rule name {name} registered twice")
+        _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options)
+        return check
+
+    return register
+
+
+def registered_rules() -> dict[str, Rule]:
+    """Every registered rule by code, in code order."""
+    return dict(sorted(_REGISTRY.items()))

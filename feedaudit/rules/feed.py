@@ -1,0 +1,226 @@
+"""FD: faults of the feed as a whole: unreadable, not well-formed, wrong encoding, unknown, empty, too big."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from feedaudit.model import FeedInfo, FeedIssue, FeedIssueKind, Problem, Severity
+from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+
+
+def _issues_of(kind: FeedIssueKind, issue: FeedIssue) -> Iterator[Problem]:
+    if issue.kind is kind:
+        yield Problem(issue.message, line=issue.line, column=issue.column)
+
+
+@rule(
+    "FD001",
+    "feed-not-well-formed",
+    summary="The feed is not well-formed XML; what could be recovered is still audited",
+    severity=Severity.ERROR,
+    scope=Scope.FEED_ISSUE,
+)
+def feed_not_well_formed(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports each place where the feed breaks the XML syntax (an unescaped `&`, a tag that is not
+    closed, a file cut off in the middle), with the line and column the parser stopped at. The offers
+    that can be recovered around the fault are still audited.
+
+    ## Why is this bad?
+    Marketplaces reject a feed that is not well-formed, or silently drop the offers around the fault,
+    so products disappear from the catalogue without a word to the shop.
+
+    ## Example
+    ```xml
+    <offer id="1"><name>Чай & кава</name></offer>
+    ```
+
+    Use instead:
+    ```xml
+    <offer id="1"><name>Чай &amp; кава</name></offer>
+    ```
+    """
+    yield from _issues_of(FeedIssueKind.NOT_WELL_FORMED, issue)
+
+
+@rule(
+    "FD002",
+    "feed-encoding-error",
+    summary="The feed's bytes do not match its declared encoding",
+    severity=Severity.ERROR,
+    scope=Scope.FEED_ISSUE,
+)
+def feed_encoding_error(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports bytes that are invalid in the encoding the feed declares (or UTF-8, when it declares
+    none), and a declared single-byte encoding such as `windows-1251` over bytes that are really UTF-8.
+
+    ## Why is this bad?
+    The marketplace decodes the feed with the declared encoding: names, prices and statuses turn into
+    mojibake («Р¦С–РЅР°» instead of «Ціна») or the import fails outright.
+
+    ## Example
+    ```xml
+    <?xml version="1.0" encoding="windows-1251"?>  <!-- but the file was saved as UTF-8 -->
+    ```
+
+    Use instead:
+    ```xml
+    <?xml version="1.0" encoding="UTF-8"?>
+    ```
+    """
+    yield from _issues_of(FeedIssueKind.ENCODING, issue)
+
+
+@rule(
+    "FD003",
+    "unreadable-feed",
+    summary="The feed cannot be opened or downloaded",
+    severity=Severity.ERROR,
+    scope=Scope.FEED_ISSUE,
+)
+def unreadable_feed(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports a feed that cannot be read at all: a missing file, an HTTP error, a refused connection, a
+    corrupt gzip or zip archive.
+
+    ## Why is this bad?
+    A marketplace that cannot fetch the feed keeps showing yesterday's prices and stock, or delists
+    the shop's offers after a few failed imports.
+
+    ## Example
+    ```text
+    https://shop.example/feed.xml -> HTTP 404 Not Found
+    ```
+
+    Use instead:
+    ```text
+    https://shop.example/feed.xml -> HTTP 200, a well-formed feed
+    ```
+    """
+    yield from _issues_of(FeedIssueKind.UNREADABLE, issue)
+
+
+@rule(
+    "FD004",
+    "unknown-dialect",
+    summary="The document is not a product feed dialect feedaudit reads",
+    severity=Severity.ERROR,
+    scope=Scope.FEED_ISSUE,
+)
+def unknown_dialect(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports a document whose root element is not one of the product feed dialects: YML
+    (`yml_catalog`), Hotline (`price`), Google or Meta RSS/Atom with the `g:` namespace. It names the
+    root it found, such as a sitemap's `urlset` or an HTML error page.
+
+    ## Why is this bad?
+    A feed URL that serves a sitemap, an error page or an empty RSS channel gives the marketplace no
+    offers at all; the shop's catalogue empties on the next import.
+
+    ## Example
+    ```xml
+    <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">…</urlset>
+    ```
+
+    Use instead:
+    ```xml
+    <yml_catalog date="2026-11-23 10:00"><shop>…<offers>…</offers></shop></yml_catalog>
+    ```
+    """
+    yield from _issues_of(FeedIssueKind.UNKNOWN_DIALECT, issue)
+
+
+@rule(
+    "FD005",
+    "empty-feed",
+    summary="The feed holds no offers",
+    severity=Severity.ERROR,
+    scope=Scope.FEED,
+)
+def empty_feed(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports a well-formed feed of a known dialect that holds no offers at all. (A feed that could
+    not be read to the end is reported by the rule that says why, not by this one.)
+
+    ## Why is this bad?
+    Importing an empty feed removes every product of the shop from the marketplace. It usually means
+    the export script failed half-way, not that the shop sold out.
+
+    ## Example
+    ```xml
+    <yml_catalog><shop><name>Shop</name><offers/></shop></yml_catalog>
+    ```
+
+    Use instead:
+    ```xml
+    <yml_catalog><shop><name>Shop</name><offers><offer id="1">…</offer></offers></shop></yml_catalog>
+    ```
+    """
+    if feed.dialect is not None and feed.offers == 0 and feed.issues == 0:
+        yield Problem(f"the {feed.dialect.value} feed holds no offers", line=1)
+
+
+@rule(
+    "FD006",
+    "feed-size-limit",
+    summary="The feed is larger than the size limit; the rest was not read",
+    severity=Severity.ERROR,
+    scope=Scope.FEED_ISSUE,
+)
+def feed_size_limit(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports a feed (after decompression) larger than the configured limit (`max-feed-bytes`,
+    8 GiB by default). The offers before the limit are audited; the rest are not read.
+
+    ## Why is this bad?
+    Marketplaces cap feed size (Google: 4 GB per file) and reject or truncate larger ones. A small
+    compressed file that expands past the limit is also how a decompression bomb looks.
+
+    ## Example
+    ```text
+    feed.xml.gz: 40 MB compressed, 12 GB of XML
+    ```
+
+    Use instead:
+    ```text
+    several feeds of under 4 GB each, every offer in exactly one of them
+    ```
+    """
+    yield from _issues_of(FeedIssueKind.SIZE_LIMIT, issue)
+
+
+@rule(
+    "FD007",
+    "hostile-xml",
+    summary="The feed uses entity tricks (XXE, entity expansion bombs)",
+    severity=Severity.ERROR,
+    scope=Scope.FEED_ISSUE,
+)
+def hostile_xml(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports entity declarations that point outside the document (XXE) and entity expansion that
+    exceeds the parser's amplification limit ("billion laughs"). feedaudit never resolves them.
+
+    ## Why is this bad?
+    Such a feed can make a marketplace importer read local files or run out of memory; importers
+    reject it, and it may signal a compromised shop site.
+
+    ## Example
+    ```xml
+    <!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+    ```
+
+    Use instead:
+    ```xml
+    <?xml version="1.0" encoding="UTF-8"?>  <!-- no DOCTYPE with entities -->
+    ```
+    """
+    yield from _issues_of(FeedIssueKind.HOSTILE, issue)

@@ -1,0 +1,110 @@
+"""Loading rule test cases from `tests/rules/cases/<CODE>.yml` and turning them into feeds.
+
+A case file holds the cases of one rule code:
+
+    rule: ID002
+    cases:
+      - name: unique_ids_pass          # test id becomes "ID002-unique_ids_pass"
+        yml_offers: |                  # or hotline_items / google_items / atom_entries / feed (whole text)
+          <offer id="1"><price>10</price></offer>
+        expect: []                     # no finding of this rule
+      - name: repeated_id_fails
+        yml_offers: |
+          <offer id="1"><price>10</price></offer>
+          <offer id="1"><price>20</price></offer>
+        settings: {profile: prom}      # optional Settings keys (kebab-case, as in feedaudit.toml)
+        encoding: windows-1251         # optional: how to encode a `feed:` text (default UTF-8);
+                                       # `feed: !!binary <base64>` gives raw bytes
+        expect:
+          - {line: 2, offer_id: "1", field: offer_id}   # keys given are compared; count must match
+
+Line numbers in `expect` count from the first line of the offers block (templates put it on line 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+_TEMPLATES = {
+    "yml_offers": (
+        '<yml_catalog date="2026-11-20 10:00"><shop><name>Shop</name><url>https://shop.example.ua</url>'
+        '<currencies><currency id="UAH" rate="1"/></currencies>'
+        '<categories><category id="1">Category</category></categories><offers>\n',
+        "\n</offers></shop></yml_catalog>\n",
+    ),
+    "hotline_items": (
+        "<price><firmName>Shop</firmName><categories><category><id>1</id><name>Category</name></category>"
+        "</categories><items>\n",
+        "\n</items></price>\n",
+    ),
+    "google_items": (
+        '<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><title>Shop</title>'
+        "<link>https://shop.example.com</link>\n",
+        "\n</channel></rss>\n",
+    ),
+    "meta_items": (
+        '<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><title>Shop</title>'
+        "<link>https://www.facebook.com/shop</link>\n",
+        "\n</channel></rss>\n",
+    ),
+    "atom_entries": (
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:g="http://base.google.com/ns/1.0"><title>Shop</title>\n',
+        "\n</feed>\n",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    name: str
+    feed: bytes
+    expect: list[dict[str, Any]]
+    settings: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.code}-{self.name}"
+
+
+def feed_text(case: dict[str, Any]) -> bytes:
+    if "feed" in case:
+        text = case["feed"]
+        if isinstance(text, bytes):  # `feed: !!binary …` for bytes no text can spell
+            return text
+        return str(text).encode(case.get("encoding", "utf-8"))
+    for key, (head, tail) in _TEMPLATES.items():
+        if key in case:
+            return (head + str(case[key]).rstrip("\n") + tail).encode("utf-8")
+    raise ValueError(f"case {case.get('name')!r} has no feed: give one of feed, {', '.join(_TEMPLATES)}")
+
+
+def load_cases(path: Path) -> list[Case]:
+    data = yaml.safe_load(path.read_text("utf-8"))
+    code = data["rule"]
+    if path.stem != code:
+        raise ValueError(f"{path.name} declares rule {code}")
+    cases = []
+    for raw in data["cases"]:
+        cases.append(
+            Case(
+                code=code,
+                name=raw["name"],
+                feed=feed_text(raw),
+                expect=list(raw.get("expect") or []),
+                settings=dict(raw.get("settings") or {}),
+                raw=raw,
+            )
+        )
+    return cases
+
+
+def all_cases() -> list[Case]:
+    return [case for path in sorted(CASES_DIR.glob("*.yml")) for case in load_cases(path)]
