@@ -11,6 +11,7 @@ does not flood the report.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from html.entities import html5
 
 from lxml import etree
 
@@ -26,6 +27,7 @@ _ENCODING_TYPES = {
     "ERR_UNKNOWN_ENCODING",
 }
 _HOSTILE_TYPES = {"ERR_RESOURCE_LIMIT", "ERR_ENTITY_LOOP", "ERR_ENTITY_AMPLIFICATION"}
+_UNDECLARED_ENTITY_TYPES = {"ERR_UNDECLARED_ENTITY", "WAR_UNDECLARED_ENTITY"}
 
 
 def classify(entry: etree._LogEntry) -> FeedIssueKind:
@@ -61,6 +63,7 @@ class RecordStream:
         )
         self._seen_errors = 0
         self._reported = 0
+        self._entities: bool | None = None  # whether records may hold unresolved entity references
         self.fatal = False
 
     @property
@@ -84,6 +87,10 @@ class RecordStream:
                     yield FeedIssue(self._kind_of(exc), _clean(str(exc.msg)), self.source, line, column or None)
                 break
             yield from self._drain()
+            if self._entities is None:
+                self._entities = element.getroottree().docinfo.internalDTD is not None
+            if self._entities:
+                flatten_entities(element)
             yield element
         yield from self._drain(final=True)
 
@@ -103,6 +110,8 @@ class RecordStream:
         if total <= self._seen_errors:
             return
         for entry in list(log)[self._seen_errors :]:
+            if entry.type_name in _UNDECLARED_ENTITY_TYPES:
+                self._entities = True
             if self._reported < MAX_PARSE_ISSUES:
                 self._reported += 1
                 yield FeedIssue(classify(entry), _clean(entry.message), self.source, entry.line, entry.column)
@@ -125,6 +134,27 @@ class RecordStream:
             return
         while element.getprevious() is not None:
             del parent[0]
+
+
+def flatten_entities(record: etree._Element) -> None:
+    """Replace the entity references left in a record by text, so the text after them is not lost.
+
+    Entities are never resolved: an HTML name the feed forgot to declare (`&nbsp;`, `&reg;`) becomes its
+    character, anything else (an internal or external entity) stays as the literal `&name;`.
+    """
+    for entity in list(record.iter(etree.Entity)):
+        name = entity.text or ""
+        text = html5.get(name[1:], name) + (entity.tail or "")
+        entity.tail = None
+        parent = entity.getparent()
+        if parent is None:
+            continue
+        previous = entity.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + text
+        else:
+            parent.text = (parent.text or "") + text
+        parent.remove(entity)
 
 
 def _clean(message: str) -> str:

@@ -1,0 +1,137 @@
+"""Broken and hostile feeds: every one is a finding with a location, never a traceback or a leak."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feedaudit.cli import main
+from feedaudit.model import FeedIssueKind
+from tests.feeds.conftest import read, yml
+from tests.loopback import Route, serve
+
+
+def test_truncated_feed_reports_line_and_column_and_keeps_the_offers(feeds_dir: Path) -> None:
+    got = read(feeds_dir / "broken" / "truncated.xml")
+    assert [(i.kind, i.line, i.column) for i in got.issues] == [
+        (FeedIssueKind.NOT_WELL_FORMED, 7, 89),  # the bare "&"
+        (FeedIssueKind.NOT_WELL_FORMED, 8, 80),
+        (FeedIssueKind.NOT_WELL_FORMED, 8, 80),
+    ]
+    assert [(o.offer_id, o.line, o.price_text) for o in got.offers] == [
+        ("1", 6, "100"),
+        ("2", 7, "200"),
+        ("3", 8, "300"),
+    ]
+
+
+def test_empty_file(feeds_dir: Path) -> None:
+    got = read(feeds_dir / "broken" / "empty.xml")
+    assert [(i.kind, i.line) for i in got.issues] == [(FeedIssueKind.NOT_WELL_FORMED, 1)]
+    assert not got.offers
+
+
+def test_feed_without_offers_has_no_issue_but_no_offers(feeds_dir: Path) -> None:
+    got = read(feeds_dir / "broken" / "no-offers.xml")
+    assert (got.issues, got.offers, got.feed.dialect) == ([], [], got.feed.dialect)
+    result = CliRunner().invoke(main, ["check", str(feeds_dir / "broken" / "no-offers.xml"), "--select", "FD"])
+    assert "FD005" in result.stdout
+
+
+def test_sitemap_names_its_root(feeds_dir: Path) -> None:
+    got = read(feeds_dir / "broken" / "sitemap.xml")
+    assert [i.kind for i in got.issues] == [FeedIssueKind.UNKNOWN_DIALECT]
+    assert "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset" in got.issues[0].message
+
+
+def test_declared_windows_1251_over_utf8(feeds_dir: Path) -> None:
+    got = read(feeds_dir / "broken" / "declared-cp1251-is-utf8.xml")
+    assert [(i.kind, i.line) for i in got.issues] == [(FeedIssueKind.ENCODING, 1)]
+    assert "windows-1251" in got.issues[0].message
+    assert len(got.offers) == 1
+
+
+def test_declared_utf8_over_windows_1251(feeds_dir: Path) -> None:
+    got = read(feeds_dir / "broken" / "declared-utf8-is-cp1251.xml")
+    assert [(i.kind, i.line) for i in got.issues] == [(FeedIssueKind.ENCODING, 4)]
+    assert [o.offer_id for o in got.offers] == ["1"]
+
+
+def test_utf8_bom_is_accepted(write_feed: Callable[..., Path]) -> None:
+    path = write_feed(
+        "\ufeff" + '<?xml version="1.0" encoding="UTF-8"?>\n' + yml('<offer id="1"><price>1</price></offer>')
+    )
+    got = read(path)
+    assert not got.issues
+    assert [(o.offer_id, o.line) for o in got.offers] == [("1", 3)]
+
+
+def test_html_error_page_is_an_unknown_dialect(write_feed: Callable[..., Path]) -> None:
+    got = read(write_feed("<!DOCTYPE html>\n<html><body><h1>502 Bad Gateway</h1></body></html>\n"))
+    assert [i.kind for i in got.issues] == [FeedIssueKind.UNKNOWN_DIALECT]
+    assert "<html>" in got.issues[0].message
+
+
+def test_not_xml_at_all(write_feed: Callable[..., Path]) -> None:
+    got = read(write_feed("id;price\n1;10\n"))
+    assert [i.kind for i in got.issues] == [FeedIssueKind.NOT_WELL_FORMED]
+
+
+def test_billion_laughs_is_a_finding_and_ends(feeds_dir: Path) -> None:
+    got = read(feeds_dir / "broken" / "billion-laughs.xml")
+    assert [i.kind for i in got.issues] == [FeedIssueKind.HOSTILE]
+    assert "amplification" in got.issues[0].message
+    assert all(len(o.name or "") < 1000 for o in got.offers)
+
+
+@pytest.mark.parametrize("output_format", ["concise", "json", "csv", "sarif", "html", "junit", "github"])
+def test_xxe_never_reads_the_local_file(tmp_path: Path, output_format: str) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-7f3a9c", "utf-8")
+    feed = tmp_path / "xxe.xml"
+    feed.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<!DOCTYPE yml_catalog [<!ENTITY secret SYSTEM "{secret.as_uri()}">\n'
+        f'<!ENTITY % remote SYSTEM "{secret.as_uri()}"> %remote;]>\n'
+        "<yml_catalog><shop><name>&secret;</name><offers>\n"
+        '<offer id="1"><price>10</price><name>Leak &secret; here</name><description>&secret;</description></offer>\n'
+        '<offer id="1"><price>&secret;</price></offer>\n'
+        "</offers></shop></yml_catalog>\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(feed), "--output-format", output_format])
+    assert result.exit_code == 1, result.output
+    assert "TOPSECRET" not in result.output
+    assert "FD007" in result.output
+    got = read(feed)
+    assert [o.name for o in got.offers] == ["Leak &secret; here", None]
+    assert "TOPSECRET" not in repr(got)
+
+
+def test_xxe_over_the_network_sends_no_request(write_feed: Callable[..., Path]) -> None:
+    with serve({"/secret": Route(b"TOPSECRET")}) as server:
+        path = write_feed(
+            f'<!DOCTYPE yml_catalog [<!ENTITY e SYSTEM "{server.url("/secret")}">]>\n'
+            + yml('<offer id="1"><price>10</price><name>&e;</name></offer>')
+        )
+        got = read(path)
+        requests = list(server.requests)
+    assert requests == []
+    assert FeedIssueKind.HOSTILE in [i.kind for i in got.issues]
+    assert "TOPSECRET" not in repr(got)
+
+
+def test_jsonl_report_of_a_broken_feed_is_valid_json(feeds_dir: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["check", str(feeds_dir / "broken" / "truncated.xml"), "--output-format", "jsonl"]
+    )
+    findings = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(f["code"], f["line"], f["column"]) for f in findings if f["code"] == "FD001"] == [
+        ("FD001", 7, 89),
+        ("FD001", 8, 80),
+        ("FD001", 8, 80),
+    ]

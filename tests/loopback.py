@@ -1,0 +1,59 @@
+"""A real HTTP server on 127.0.0.1 for tests: serves fixed routes from a thread and records requests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Loopback:
+    base: str
+    routes: dict[str, Route]
+    requests: list[str]
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@contextmanager
+def serve(routes: dict[str, Route]) -> Iterator[Loopback]:
+    """Serve `routes` (path -> Route) on an ephemeral loopback port until the block ends."""
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            route = routes.get(self.path)
+            if route is None:
+                route = Route(b"not found", status=404)
+            self.send_response(route.status)
+            headers = {"Content-Type": "application/xml", "Content-Length": str(len(route.body)), **route.headers}
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(route.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield Loopback(f"http://{host!s}:{port}", routes, requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
