@@ -18,13 +18,15 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from feedaudit._version import __version__
+from feedaudit.baseline import BaselineWriter, load_baseline
 from feedaudit.config import load_settings, override
 from feedaudit.engine import Engine
 from feedaudit.errors import FeedauditError
+from feedaudit.fleet import read_feed_list, resolve_jobs
 from feedaudit.progress import ProgressLine
 from feedaudit.report import REPORTERS
 from feedaudit.rules import FAMILIES, registered_rules
-from feedaudit.runner import EXIT_ERROR, atomic_output, exit_code, make_reporter, run_check
+from feedaudit.runner import EXIT_CLEAN, EXIT_ERROR, atomic_output, exit_code, make_reporter, run_check
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,7 +77,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("feeds", nargs=-1, required=True)
+@click.argument("feeds", nargs=-1)
 @click.option(
     "--config",
     "config_path",
@@ -101,6 +103,28 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
 @click.option("--max-feed-bytes", type=click.IntRange(min=1), help="Cap on a feed's decompressed size.")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Leave out the findings listed in this baseline file (or SARIF report).",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every finding of this run to a baseline file, and exit 0.",
+)
+@click.option(
+    "--feeds-from",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Also audit the feeds listed in FILE, one per line ('#' comments; '-' for stdin).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    help="Audit feeds in N worker processes (0: one per CPU core; default 1).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
 @handle_errors
@@ -117,10 +141,17 @@ def check(
     exit_zero: bool,
     statistics: bool,
     max_feed_bytes: int | None,
+    baseline_path: Path | None,
+    write_baseline: Path | None,
+    feeds_from: Path | None,
+    jobs: int | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Audit FEEDS (paths, http(s) URLs, '-' for stdin; gzip and zip are read as they are)."""
+    sources = [*feeds, *(read_feed_list(feeds_from) if feeds_from is not None else [])]
+    if not sources:
+        raise click.UsageError("no feeds given: name at least one FEED or use --feeds-from FILE")
     settings, _origin = load_settings(config_path)
     settings = override(
         settings,
@@ -131,17 +162,34 @@ def check(
         output_format=output_format,
         fail_on=fail_on,
         max_feed_bytes=max_feed_bytes,
+        baseline=None if baseline_path is None else str(baseline_path),
     )
+    baseline = load_baseline(Path(settings.baseline)) if settings.baseline else None
+    record = BaselineWriter() if write_baseline is not None else None
+    workers = resolve_jobs(jobs)
     progress = ProgressLine.for_terminal(quiet)
-    engine = Engine(settings, progress=progress)
+    engine = Engine(settings, progress=progress if workers <= 1 else None)
     sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
     with sink as out:
         reporter = make_reporter(settings.output_format, out, statistics=statistics)
         try:
-            summary = run_check(engine, feeds, reporter)
+            summary = run_check(
+                engine,
+                sources,
+                reporter,
+                baseline=baseline,
+                record=record,
+                jobs=workers,
+                feed_progress=progress.feeds if progress is not None else None,
+            )
         finally:
             if progress is not None:
                 progress.clear()
+    if record is not None and write_baseline is not None:
+        with atomic_output(write_baseline) as out:
+            record.dump(out)
+        click.echo(f"feedaudit: wrote {len(record.entries):,} fingerprints to {write_baseline}", err=True)
+        sys.exit(EXIT_CLEAN)
     sys.exit(exit_code(summary, settings, exit_zero=exit_zero))
 
 

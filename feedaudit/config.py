@@ -56,6 +56,9 @@ class Settings(Section):
     )
     max_feed_bytes: int = Field(default=8 * 1024**3, gt=0, description="Cap on a feed's decompressed size.")
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
+    baseline: str | None = Field(
+        default=None, description="Baseline file: findings whose fingerprint it lists are left out."
+    )
 
 
 def load_settings(path: Path | None = None, cwd: Path | None = None) -> tuple[Settings, Path | None]:

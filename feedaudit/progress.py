@@ -31,6 +31,16 @@ class ProgressLine:
         self.stream.flush()
         self._drawn = True
 
+    def feeds(self, done: int, total: int) -> None:
+        """Many-feeds mode: `feeds  12/40` as workers finish feeds."""
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        self.stream.write(f"\rfeeds  {done:,}/{total:,} ")
+        self.stream.flush()
+        self._drawn = True
+
     def clear(self) -> None:
         if self._drawn:
             self.stream.write("\r\x1b[2K")

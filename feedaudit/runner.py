@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from feedaudit.baseline import Baseline, BaselineWriter
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
-from feedaudit.model import FeedInfo, Finding
+from feedaudit.fleet import FeedProgress, audit_feeds
+from feedaudit.model import Finding
 from feedaudit.report import REPORTERS, FeedSummary, Reporter, Summary
 
 EXIT_CLEAN = 0
@@ -30,17 +33,32 @@ def run_check(
     reporter: Reporter,
     *,
     on_finding: Callable[[Finding], None] | None = None,
+    baseline: Baseline | None = None,
+    record: BaselineWriter | None = None,
+    jobs: int = 1,
+    feed_progress: FeedProgress | None = None,
 ) -> Summary:
-    """Audit every source, feeding each finding to the reporter; return the run's summary."""
+    """Audit every source, feeding each finding to the reporter; return the run's summary.
+
+    `record` sees every finding (to write a new baseline); findings the `baseline` lists are then left
+    out of the report and only counted. With `jobs` above 1 the feeds are audited in a process pool
+    (see `feedaudit.fleet`); findings still arrive in the order of `sources`.
+    """
     summary = Summary()
-    for spec in sources:
-        feed = FeedInfo(source="<stdin>" if spec == "-" else spec)
-        for finding in engine.audit_feed(spec, feed):
+    for feed, findings in audit_feeds(engine, sources, jobs=jobs, progress=feed_progress):
+        by_code: Counter[str] = Counter()
+        for finding in findings:
+            if record is not None:
+                record.add(finding)
+            if baseline is not None and finding in baseline:
+                summary.baseline_suppressed += 1
+                continue
+            by_code[finding.code] += 1
             summary.count(finding)
             reporter.add(finding)
             if on_finding is not None:
                 on_finding(finding)
-        summary.feeds.append(FeedSummary.of(feed))
+        summary.add_feed(FeedSummary.of(feed, by_code))
     summary.elapsed = time.monotonic() - summary.started
     reporter.finish(summary)
     return summary
@@ -53,7 +71,11 @@ def exit_code(summary: Summary, settings: Settings, *, exit_zero: bool = False) 
 
 
 def make_reporter(name: str, out: TextIO, *, statistics: bool = False) -> Reporter:
-    return REPORTERS[name](out, statistics=statistics)
+    """The reporter for `--output-format`; `--statistics` in a format without a form of its own is text."""
+    cls = REPORTERS[name]
+    if statistics and not cls.has_statistics:
+        cls = REPORTERS["concise"]
+    return cls(out, statistics=statistics)
 
 
 @contextmanager

@@ -22,9 +22,10 @@ class FeedSummary:
     shop_name: str | None
     offers: int
     bytes_read: int
+    by_code: dict[str, int] = field(default_factory=dict)  # findings of this feed per rule code
 
     @classmethod
-    def of(cls, feed: FeedInfo) -> FeedSummary:
+    def of(cls, feed: FeedInfo, by_code: Counter[str] | None = None) -> FeedSummary:
         return cls(
             source=feed.source,
             dialect=feed.dialect.value if feed.dialect else None,
@@ -32,7 +33,12 @@ class FeedSummary:
             shop_name=feed.shop_name,
             offers=feed.offers,
             bytes_read=feed.bytes_read,
+            by_code=dict(sorted((by_code or Counter()).items())),
         )
+
+    @property
+    def findings(self) -> int:
+        return sum(self.by_code.values())
 
 
 @dataclass(slots=True)
@@ -45,11 +51,19 @@ class Summary:
     by_severity: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
+    baseline_suppressed: int = 0  # findings left out because the baseline lists them
 
     def count(self, finding: Finding) -> None:
         self.by_code[finding.code] += 1
         self.names[finding.code] = finding.name
         self.by_severity[finding.severity.value] += 1
+
+    def add_feed(self, feed: FeedSummary) -> None:
+        self.feeds.append(feed)
+
+    def feeds_with(self, code: str) -> int:
+        """In how many feeds rule `code` found something."""
+        return sum(1 for feed in self.feeds if feed.by_code.get(code))
 
     @property
     def total(self) -> int:
@@ -75,6 +89,7 @@ class Reporter:
 
     name = ""
     streaming = False
+    has_statistics = False  # whether the format has its own form of `--statistics`
 
     def __init__(self, out: TextIO, *, statistics: bool = False) -> None:
         self.out = out

@@ -6,6 +6,8 @@ from it (`python -m feedaudit.schemas`), and a test keeps the two in step.
 
 from __future__ import annotations
 
+import json
+
 from pydantic import BaseModel, ConfigDict
 
 from feedaudit._version import __version__
@@ -44,6 +46,8 @@ class FeedModel(BaseModel):
     shop_name: str | None
     offers: int
     bytes_read: int
+    findings: int
+    by_code: dict[str, int]
 
 
 class StatisticModel(BaseModel):
@@ -52,6 +56,7 @@ class StatisticModel(BaseModel):
     code: str
     name: str
     count: int
+    feeds: int  # in how many feeds the rule found something
 
 
 class SummaryModel(BaseModel):
@@ -61,6 +66,8 @@ class SummaryModel(BaseModel):
     by_severity: dict[str, int]
     statistics: list[StatisticModel]
     offers: int
+    feeds: int
+    baseline_suppressed: int
     elapsed_seconds: float
 
 
@@ -106,28 +113,55 @@ def report_model(findings: list[Finding], summary: Summary) -> Report:
         summary=SummaryModel(
             findings=summary.total,
             by_severity={s: summary.by_severity[s] for s in ("error", "warning", "info")},
-            statistics=[StatisticModel(code=c, name=n, count=k) for k, c, n in summary.statistics()],
+            statistics=statistic_models(summary),
             offers=summary.offers,
+            feeds=len(summary.feeds),
+            baseline_suppressed=summary.baseline_suppressed,
             elapsed_seconds=round(summary.elapsed, 3),
         ),
         findings=[finding_model(f) for f in findings],
     )
 
 
+def statistic_models(summary: Summary) -> list[StatisticModel]:
+    return [
+        StatisticModel(code=code, name=name, count=count, feeds=summary.feeds_with(code))
+        for count, code, name in summary.statistics()
+    ]
+
+
 class JsonReporter(Reporter):
+    """One document; with `--statistics`, ruff's list of `{code, name, count}` (plus `feeds`)."""
+
     name = "json"
+    has_statistics = True
+
+    def add(self, finding: Finding) -> None:
+        if not self.statistics:
+            super().add(finding)
 
     def finish(self, summary: Summary) -> None:
+        if self.statistics:
+            rows = [model.model_dump() for model in statistic_models(summary)]
+            self.out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            return
         self.out.write(report_model(self.sorted_findings(), summary).model_dump_json(indent=2) + "\n")
 
 
 class JsonLinesReporter(Reporter):
+    """One finding per line as found; with `--statistics`, one `{code, name, count, feeds}` per line."""
+
     name = "jsonl"
     streaming = True
+    has_statistics = True
 
     def add(self, finding: Finding) -> None:
+        if self.statistics:
+            return
         self.out.write(finding_model(finding).model_dump_json() + "\n")
         self.out.flush()
 
     def finish(self, summary: Summary) -> None:
-        return None
+        if self.statistics:
+            for model in statistic_models(summary):
+                self.out.write(model.model_dump_json() + "\n")

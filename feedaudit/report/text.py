@@ -22,10 +22,19 @@ def concise_line(finding: Finding) -> str:
 
 
 def statistics_lines(summary: Summary) -> list[str]:
+    """ruff's `count<TAB>code<TAB>name`; over several feeds a fourth column says in how many feeds."""
     if not summary.by_code:
         return []
     width = max(len(str(count)) for count, _, _ in summary.statistics())
-    return [f"{count:>{width}}\t{code}\t{name}" for count, code, name in summary.statistics()]
+    many = len(summary.feeds) > 1
+    return [
+        f"{count:>{width}}\t{code}\t{name}" + (f"\t{_feeds(summary.feeds_with(code))}" if many else "")
+        for count, code, name in summary.statistics()
+    ]
+
+
+def _feeds(n: int) -> str:
+    return f"{n} feed" if n == 1 else f"{n} feeds"
 
 
 def closing_line(summary: Summary) -> str:
@@ -33,19 +42,25 @@ def closing_line(summary: Summary) -> str:
     offers = summary.offers
     scope = f"{offers:,} offer{'s' if offers != 1 else ''} in {feeds} feed{'s' if feeds != 1 else ''}"
     if not summary.total:
-        return f"All checks passed: {scope}."
+        return f"All checks passed: {scope}.{baseline_note(summary)}"
     parts = [
         f"{n} {s}{'s' if n != 1 and s != 'info' else ''}"
         for s in ("error", "warning", "info")
         if (n := summary.by_severity[s])
     ]
     noun = "problem" if summary.total == 1 else "problems"
-    return f"Found {summary.total:,} {noun} ({', '.join(parts)}) in {scope}."
+    return f"Found {summary.total:,} {noun} ({', '.join(parts)}) in {scope}.{baseline_note(summary)}"
+
+
+def baseline_note(summary: Summary) -> str:
+    n = summary.baseline_suppressed
+    return f" {n:,} known {'finding' if n == 1 else 'findings'} left out (baseline)." if n else ""
 
 
 class ConciseReporter(Reporter):
     name = "concise"
     streaming = True
+    has_statistics = True
 
     def add(self, finding: Finding) -> None:
         if not self.statistics:
@@ -60,6 +75,7 @@ class ConciseReporter(Reporter):
 
 class GroupedReporter(Reporter):
     name = "grouped"
+    has_statistics = True
 
     def finish(self, summary: Summary) -> None:
         for source, findings in groupby(self.sorted_findings(), key=lambda f: f.source):

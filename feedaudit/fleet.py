@@ -1,0 +1,121 @@
+"""Many feeds at once (marketplace mode): the feed list, and auditing feeds in a pool of processes.
+
+`read_feed_list` reads `--feeds-from FILE` (one feed per line; blank lines and `#` comments skipped).
+`audit_feeds` yields `(feed facts, findings)` per feed, in the order the feeds were given, whatever
+order the workers finish in. Each worker audits one whole feed and sends back that feed's findings as
+one batch, and at most `2 × jobs` feeds are in flight, so memory is bounded by a few feeds' findings,
+not by the size of the fleet. With one job (or one feed) everything runs in this process and findings
+stream out as they are found.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from feedaudit.config import Settings
+from feedaudit.engine import Engine
+from feedaudit.errors import ConfigError
+from feedaudit.model import FeedInfo, Finding
+
+FeedProgress = Callable[[int, int], None]  # (feeds done, feeds in all)
+
+
+def read_feed_list(path: Path | str) -> list[str]:
+    """The feeds listed in a file (`-` for stdin): one per line, `#` starts a comment line."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the feed list {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the feed list {path} is not UTF-8 text: {exc}") from exc
+    feeds = []
+    for line in text.splitlines():
+        entry = line.strip()
+        if entry and not entry.startswith("#"):
+            feeds.append(entry)
+    return feeds
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """`--jobs 0` means one per CPU core."""
+    if jobs is None:
+        return 1
+    if jobs <= 0:
+        return os.cpu_count() or 1
+    return jobs
+
+
+def audit_feeds(
+    engine: Engine,
+    sources: Sequence[str],
+    *,
+    jobs: int = 1,
+    progress: FeedProgress | None = None,
+) -> Iterator[tuple[FeedInfo, Iterable[Finding]]]:
+    """Each feed's facts and findings, in the order of `sources`.
+
+    In this process the findings are a lazy stream and the facts fill in while it is consumed (the
+    engine reports byte progress itself); in a pool they arrive as one list per feed, with the facts
+    complete, and `progress` hears of each finished feed.
+    """
+    if jobs <= 1 or len(sources) <= 1:
+        for spec in sources:
+            feed = FeedInfo(source="<stdin>" if spec == "-" else spec)
+            yield feed, engine.audit_feed(spec, feed)
+        return
+    if "-" in sources:
+        raise ConfigError("'-' (standard input) cannot be audited with --jobs above 1")
+    yield from _pooled(engine.settings, sources, jobs, progress)
+
+
+def _pooled(
+    settings: Settings, sources: Sequence[str], jobs: int, progress: FeedProgress | None
+) -> Iterator[tuple[FeedInfo, list[Finding]]]:
+    context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+    window = 2 * jobs
+    queue = iter(sources)
+    pending: deque[Future[tuple[FeedInfo, list[Finding]]]] = deque()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start, initargs=(settings,)) as pool:
+        try:
+            for spec in queue:
+                pending.append(pool.submit(_audit_one, spec))
+                if len(pending) >= window:
+                    break
+            done = 0
+            while pending:
+                feed, findings = pending.popleft().result()
+                following = next(queue, None)
+                if following is not None:
+                    pending.append(pool.submit(_audit_one, following))
+                done += 1
+                if progress is not None:
+                    progress(done, len(sources))
+                yield feed, findings
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+_WORKER_ENGINE: Engine | None = None
+
+
+def _start(settings: Settings) -> None:
+    """Pool initializer: one engine per worker process, built once."""
+    global _WORKER_ENGINE  # noqa: PLW0603 - per-process state of a pool worker
+    _WORKER_ENGINE = Engine(settings)
+
+
+def _audit_one(spec: str) -> tuple[FeedInfo, list[Finding]]:
+    engine = _WORKER_ENGINE if _WORKER_ENGINE is not None else Engine()
+    feed = FeedInfo(source=spec)
+    findings = list(engine.audit_feed(spec, feed))
+    return feed, findings
+
+
+__all__ = ["audit_feeds", "read_feed_list", "resolve_jobs"]
