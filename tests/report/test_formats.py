@@ -235,7 +235,8 @@ def test_github_escaping_and_levels() -> None:
         offer_id="X",
     )
     assert annotation(finding) == (
-        "::notice file=shops/a%2Cb%3Ac.xml,line=3,col=7,title=ID002 duplicate-offer-id::100%25 bad%0Asecond line [offer X]"
+        "::notice file=shops/a%2Cb%3Ac.xml,line=3,col=7,title=ID002 duplicate-offer-id"
+        "::100%25 bad%0Asecond line [offer X]"
     )
 
 
