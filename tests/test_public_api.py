@@ -50,6 +50,7 @@ def test_all_is_the_public_api() -> None:
         "docs",
         "baseline",
         "fleet",
+        "schemas",
     }
     assert public - submodules == EXPECTED_API
 

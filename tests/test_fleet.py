@@ -1,0 +1,108 @@
+"""Many feeds: --feeds-from lists, a process pool with --jobs, results in feed order, totals across shops."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feedaudit.cli import main
+from feedaudit.config import Settings
+from feedaudit.engine import Engine
+from feedaudit.errors import ConfigError
+from feedaudit.fleet import FeedProgress, audit_feeds, read_feed_list, resolve_jobs
+from feedaudit.model import Finding
+
+FIXTURE_FEEDS = ["prom.xml", "hotline.xml", "google.xml", "meta.xml", "rozetka.xml", "broken/truncated.xml"]
+
+
+@pytest.fixture
+def feed_list(tmp_path: Path, fixtures_dir: Path) -> Path:
+    path = tmp_path / "shops.txt"
+    lines = ["# shops of the marketplace", ""]
+    lines += [f"  {fixtures_dir / 'feeds' / name}  " for name in FIXTURE_FEEDS]
+    lines.append(str(tmp_path / "missing.xml"))
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def test_read_feed_list(feed_list: Path, fixtures_dir: Path, tmp_path: Path) -> None:
+    feeds = read_feed_list(feed_list)
+    assert feeds[0] == str(fixtures_dir / "feeds" / "prom.xml")
+    assert len(feeds) == len(FIXTURE_FEEDS) + 1
+    with pytest.raises(ConfigError, match="cannot read the feed list"):
+        read_feed_list(tmp_path / "nope.txt")
+
+
+def test_resolve_jobs() -> None:
+    assert resolve_jobs(None) == 1
+    assert resolve_jobs(3) == 3
+    assert resolve_jobs(0) >= 1
+
+
+def test_pool_gives_the_same_findings_in_the_same_order(feed_list: Path) -> None:
+    feeds = read_feed_list(feed_list)
+    engine = Engine(Settings())
+
+    def collect(jobs: int, progress: FeedProgress | None = None) -> list[tuple[str, int, list[Finding]]]:
+        rows = []
+        for feed, findings in audit_feeds(engine, feeds, jobs=jobs, progress=progress):
+            found = list(findings)  # in this process the feed's facts fill in while its findings stream
+            rows.append((feed.source, feed.offers, found))
+        return rows
+
+    serial = collect(1)
+    assert serial[0][1] == 5  # prom.xml's offers
+    seen: list[tuple[int, int]] = []
+    pooled = collect(2, lambda done, total: seen.append((done, total)))
+    assert [s for s, _, _ in pooled] == feeds
+    assert pooled == serial
+    assert seen == [(n, len(feeds)) for n in range(1, len(feeds) + 1)]
+
+
+def test_stdin_cannot_go_to_a_pool() -> None:
+    with pytest.raises(ConfigError, match="standard input"):
+        list(audit_feeds(Engine(), ["-", "x.xml"], jobs=2))
+
+
+def test_command_line_fleet_with_statistics(feed_list: Path, fixtures_dir: Path) -> None:
+    runner = CliRunner()
+    args = ["check", "--feeds-from", str(feed_list), "--select", "ID,FD"]
+    pooled = runner.invoke(main, [*args, "--jobs", "2", "--statistics"])
+    serial = runner.invoke(main, [*args, "--statistics"])
+    assert pooled.exit_code == serial.exit_code == 1
+    assert pooled.stdout == serial.stdout
+    lines = pooled.stdout.splitlines()
+    rows = [line.split("\t") for line in lines[:-1]]
+    assert all(len(row) == 4 for row in rows)
+    by_code = {row[1]: (int(row[0].strip()), row[3]) for row in rows}
+    assert by_code["ID002"] == (3, "3 feeds")  # prom, hotline, rozetka
+    assert by_code["FD001"] == (3, "1 feed")  # the truncated feed
+    assert by_code["FD003"] == (1, "1 feed")
+    assert lines[-1].endswith(f"in {len(FIXTURE_FEEDS) + 1} feeds.")
+
+    report = json.loads(runner.invoke(main, [*args, "--jobs", "2", "--output-format", "json"]).stdout)
+    assert [f["source"] for f in report["feeds"]] == read_feed_list(feed_list)
+    per_feed = {Path(f["source"]).name: f["by_code"] for f in report["feeds"]}
+    assert per_feed["prom.xml"] == {"ID001": 1, "ID002": 1}
+    assert per_feed["missing.xml"] == {"FD003": 1}
+    assert sum(f["findings"] for f in report["feeds"]) == report["summary"]["findings"]
+
+
+def test_feeds_from_stdin_and_arguments_together(fixtures_dir: Path) -> None:
+    listed = str(fixtures_dir / "feeds" / "hotline.xml")
+    given = str(fixtures_dir / "feeds" / "prom.xml")
+    result = CliRunner().invoke(
+        main, ["check", given, "--feeds-from", "-", "--output-format", "json", "--select", "ID"], input=listed
+    )
+    assert [f["source"] for f in json.loads(result.stdout)["feeds"]] == [given, listed]
+
+
+def test_no_feeds_at_all_is_a_usage_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", "--feeds-from", str(empty)])
+    assert result.exit_code == 2
+    assert "no feeds given" in result.stderr
