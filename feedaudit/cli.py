@@ -125,6 +125,11 @@ def main() -> None:
     type=click.IntRange(min=0),
     help="Audit feeds in N worker processes (0: one per CPU core; default 1).",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Audit the feeds on a Dask cluster (tcp://host:8786; needs pip install 'feedaudit[dask]').",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
 @handle_errors
@@ -145,6 +150,7 @@ def check(
     write_baseline: Path | None,
     feeds_from: Path | None,
     jobs: int | None,
+    scheduler: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -168,7 +174,7 @@ def check(
     record = BaselineWriter() if write_baseline is not None else None
     workers = resolve_jobs(jobs)
     progress = ProgressLine.for_terminal(quiet)
-    engine = Engine(settings, progress=progress if workers <= 1 else None)
+    engine = Engine(settings, progress=progress if workers <= 1 and scheduler is None else None)
     sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
     with sink as out:
         reporter = make_reporter(settings.output_format, out, statistics=statistics)
@@ -181,6 +187,7 @@ def check(
                 record=record,
                 jobs=workers,
                 feed_progress=progress.feeds if progress is not None else None,
+                scheduler=scheduler,
             )
         finally:
             if progress is not None:

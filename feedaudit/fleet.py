@@ -15,8 +15,10 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
@@ -24,6 +26,7 @@ from feedaudit.errors import ConfigError
 from feedaudit.model import FeedInfo, Finding
 
 FeedProgress = Callable[[int, int], None]  # (feeds done, feeds in all)
+T_co = TypeVar("T_co", covariant=True)
 
 
 def read_feed_list(path: Path | str) -> list[str]:
@@ -62,7 +65,8 @@ def audit_feeds(
 
     In this process the findings are a lazy stream and the facts fill in while it is consumed (the
     engine reports byte progress itself); in a pool they arrive as one list per feed, with the facts
-    complete, and `progress` hears of each finished feed.
+    complete, and `progress` hears of each finished feed. (`feedaudit.cluster` does the same on a
+    Dask cluster.)
     """
     if jobs <= 1 or len(sources) <= 1:
         for spec in sources:
@@ -74,32 +78,48 @@ def audit_feeds(
     yield from _pooled(engine.settings, sources, jobs, progress)
 
 
+class _Future(Protocol[T_co]):
+    """What concurrent.futures and Dask futures both offer."""
+
+    def result(self) -> T_co: ...
+
+    def cancel(self) -> object: ...
+
+
+FeedResult = tuple[FeedInfo, list[Finding]]
+
+
+def in_order(
+    submit: Callable[[str], _Future[FeedResult]],
+    sources: Sequence[str],
+    window: int,
+    progress: FeedProgress | None = None,
+) -> Iterator[FeedResult]:
+    """Results of `submit(spec)` in the order of `sources`, with at most `window` feeds in flight."""
+    queue = iter(sources)
+    pending: deque[_Future[FeedResult]] = deque(submit(spec) for spec in islice(queue, max(window, 1)))
+    done = 0
+    try:
+        while pending:
+            feed, findings = pending.popleft().result()
+            following = next(queue, None)
+            if following is not None:
+                pending.append(submit(following))
+            done += 1
+            if progress is not None:
+                progress(done, len(sources))
+            yield feed, findings
+    finally:
+        for future in pending:
+            future.cancel()
+
+
 def _pooled(
     settings: Settings, sources: Sequence[str], jobs: int, progress: FeedProgress | None
-) -> Iterator[tuple[FeedInfo, list[Finding]]]:
+) -> Iterator[FeedResult]:
     context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    window = 2 * jobs
-    queue = iter(sources)
-    pending: deque[Future[tuple[FeedInfo, list[Finding]]]] = deque()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start, initargs=(settings,)) as pool:
-        try:
-            for spec in queue:
-                pending.append(pool.submit(_audit_one, spec))
-                if len(pending) >= window:
-                    break
-            done = 0
-            while pending:
-                feed, findings = pending.popleft().result()
-                following = next(queue, None)
-                if following is not None:
-                    pending.append(pool.submit(_audit_one, following))
-                done += 1
-                if progress is not None:
-                    progress(done, len(sources))
-                yield feed, findings
-        finally:
-            for future in pending:
-                future.cancel()
+        yield from in_order(lambda spec: pool.submit(_audit_one, spec), sources, 2 * jobs, progress)
 
 
 _WORKER_ENGINE: Engine | None = None
@@ -111,11 +131,15 @@ def _start(settings: Settings) -> None:
     _WORKER_ENGINE = Engine(settings)
 
 
-def _audit_one(spec: str) -> tuple[FeedInfo, list[Finding]]:
-    engine = _WORKER_ENGINE if _WORKER_ENGINE is not None else Engine()
+def _audit_one(spec: str) -> FeedResult:
+    return audit_one(_WORKER_ENGINE if _WORKER_ENGINE is not None else Engine(), spec)
+
+
+def audit_one(engine: Engine, spec: str) -> FeedResult:
+    """One whole feed: its facts and all its findings (what a worker sends back)."""
     feed = FeedInfo(source=spec)
     findings = list(engine.audit_feed(spec, feed))
     return feed, findings
 
 
-__all__ = ["audit_feeds", "read_feed_list", "resolve_jobs"]
+__all__ = ["FeedProgress", "FeedResult", "audit_feeds", "audit_one", "in_order", "read_feed_list", "resolve_jobs"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from feedaudit.baseline import Baseline, BaselineWriter
+from feedaudit.cluster import audit_on_cluster
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
 from feedaudit.fleet import FeedProgress, audit_feeds
@@ -37,15 +38,22 @@ def run_check(
     record: BaselineWriter | None = None,
     jobs: int = 1,
     feed_progress: FeedProgress | None = None,
+    scheduler: str | None = None,
 ) -> Summary:
     """Audit every source, feeding each finding to the reporter; return the run's summary.
 
     `record` sees every finding (to write a new baseline); findings the `baseline` lists are then left
-    out of the report and only counted. With `jobs` above 1 the feeds are audited in a process pool
-    (see `feedaudit.fleet`); findings still arrive in the order of `sources`.
+    out of the report and only counted. With `jobs` above 1 the feeds are audited in a process pool,
+    with `scheduler` on a Dask cluster (see `feedaudit.fleet`); findings still arrive in the order of
+    `sources`.
     """
     summary = Summary()
-    for feed, findings in audit_feeds(engine, sources, jobs=jobs, progress=feed_progress):
+    results = (
+        audit_feeds(engine, sources, jobs=jobs, progress=feed_progress)
+        if scheduler is None
+        else audit_on_cluster(engine.settings, sources, scheduler, progress=feed_progress)
+    )
+    for feed, findings in results:
         by_code: Counter[str] = Counter()
         for finding in findings:
             if record is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from feedaudit.engine import Engine
 from feedaudit.errors import ConfigError
 from feedaudit.fleet import FeedProgress, audit_feeds, read_feed_list, resolve_jobs
 from feedaudit.model import Finding
+from feedaudit.progress import ProgressLine
 
 FIXTURE_FEEDS = ["prom.xml", "hotline.xml", "google.xml", "meta.xml", "rozetka.xml", "broken/truncated.xml"]
 
@@ -83,7 +85,7 @@ def test_command_line_fleet_with_statistics(feed_list: Path, fixtures_dir: Path)
     assert by_code["FD003"] == (1, "1 feed")
     assert lines[-1].endswith(f"in {len(FIXTURE_FEEDS) + 1} feeds.")
 
-    report = json.loads(runner.invoke(main, [*args, "--jobs", "2", "--output-format", "json"]).stdout)
+    report = json.loads(runner.invoke(main, [*args, "--output-format", "json"]).stdout)
     assert [f["source"] for f in report["feeds"]] == read_feed_list(feed_list)
     per_feed = {Path(f["source"]).name: f["by_code"] for f in report["feeds"]}
     assert per_feed["prom.xml"] == {"ID001": 1, "ID002": 1}
@@ -106,3 +108,11 @@ def test_no_feeds_at_all_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", "--feeds-from", str(empty)])
     assert result.exit_code == 2
     assert "no feeds given" in result.stderr
+
+
+def test_feed_progress_line() -> None:
+    stream = io.StringIO()
+    line = ProgressLine(stream, interval=0)
+    line.feeds(3, 10)
+    line.clear()
+    assert stream.getvalue() == "\rfeeds  3/10 \r\x1b[2K"
