@@ -51,6 +51,7 @@ def test_all_is_the_public_api() -> None:
         "baseline",
         "fleet",
         "schemas",
+        "cluster",
     }
     assert public - submodules == EXPECTED_API
 
