@@ -19,6 +19,7 @@ import click
 
 from feedaudit._version import __version__
 from feedaudit.config import load_settings, override
+from feedaudit.docs import profiles_text
 from feedaudit.engine import Engine
 from feedaudit.errors import FeedauditError
 from feedaudit.progress import ProgressLine
@@ -162,6 +163,7 @@ def rules(code: str | None, output_format: str) -> None:
         click.echo(f"{rule.code} {rule.name}")
         click.echo(f"{rule.summary}.  Default severity: {rule.severity.value}.  Scope: {rule.scope.value}.\n")
         click.echo(rule.doc)
+        click.echo("\n" + profiles_text(rule))
         return
     if output_format == "json":
         _echo_json([_rule_json(c) for c in catalogue])
