@@ -212,7 +212,9 @@ def _delivery(
     if best[2] is None:
         label = google.get("transit_time_label")
         if top_min is not None or top_max is not None:
-            element = google.get("min_handling_time") or google.get("max_handling_time")
+            element = google.get("min_handling_time")
+            if element is None:
+                element = google.get("max_handling_time")
             if element is not None:
                 lines["delivery"] = element.sourceline or 0
             return top_min, top_max, f"handling {top_min}-{top_max}"

@@ -90,12 +90,10 @@ def role(name: str) -> str | None:
     for kind, names in _EXACT:
         if normalised in names:
             return kind
-    has_warranty = any(stem in normalised for stem in WARRANTY_STEMS)
-    has_return = any(stem in normalised for stem in RETURN_STEMS)
-    if has_warranty and not has_return:
+    if any(stem in normalised for stem in RETURN_STEMS):
+        return "returns~"  # «Гарантія повернення коштів» names a returns policy
+    if any(stem in normalised for stem in WARRANTY_STEMS):
         return "warranty~"
-    if has_return and not has_warranty:
-        return "returns~"
     if any(stem in normalised for stem in DELIVERY_STEMS):
         return "delivery~"
     return None
