@@ -28,7 +28,6 @@ from feedaudit.model import Availability, Condition
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _CDATA = re.compile(r"<!\[CDATA\[|\]\]>")
-_SPACE = re.compile(r"\s+")
 _PUNCTUATION = str.maketrans(
     {
         "ʼ": "'",
@@ -49,16 +48,15 @@ _PUNCTUATION = str.maketrans(
         "ё": "е",
     }
 )
+_HAS_PUNCTUATION = re.compile("[" + "".join(re.escape(chr(c)) for c in _PUNCTUATION) + "]")
 _LATIN, _CYRILLIC = lexicon.confusables()
 _LATIN_TO_CYRILLIC = str.maketrans(_LATIN, _CYRILLIC)
 _CYRILLIC_TO_LATIN = str.maketrans(_CYRILLIC, _LATIN)
 _LOOKALIKE_LATIN = frozenset(_LATIN)
 _LOOKALIKE_CYRILLIC = frozenset(_CYRILLIC)
-_HAS_LATIN = re.compile(r"[a-z]")
-_HAS_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _WORD = re.compile(r"\w+")
-# A word where a Latin letter touches a letter of another script: only such words are folded.
-_MIXED_WORD = re.compile(r"\w*(?:[a-z][^\W\d_a-z]|[^\W\d_a-z][a-z])\w*")
+# A Latin letter touching a letter of another script: only text with such a seam is folded.
+_SCRIPT_SEAM = re.compile(r"[a-z](?:(?=[^\W\d_a-z])|(?<=[^\W\d_a-z][a-z]))")
 
 
 def _is_cyrillic(char: str) -> bool:
@@ -82,6 +80,10 @@ def _fold_word(word: str) -> str:
     return word.translate(_LATIN_TO_CYRILLIC if to_cyrillic else _CYRILLIC_TO_LATIN)
 
 
+def _fold_match(match: re.Match[str]) -> str:
+    return _fold_word(match.group(0))
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Make text comparable: see the module docstring for the steps, in order."""
@@ -89,10 +91,12 @@ def normalise(text: str) -> str:
         text = _CDATA.sub(" ", text)
         text = _TAG.sub(" ", text)
         text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_PUNCTUATION)
-    if _HAS_LATIN.search(text) and _HAS_CYRILLIC.search(text):
-        text = _MIXED_WORD.sub(lambda m: _fold_word(m.group(0)), text)
-    return _SPACE.sub(" ", text).strip()
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if _HAS_PUNCTUATION.search(text):
+        text = text.translate(_PUNCTUATION)
+    if _SCRIPT_SEAM.search(text):
+        text = _WORD.sub(_fold_match, text)
+    return " ".join(text.split())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -278,7 +282,7 @@ _WINDOW = 60
 def _windows(text: str, anchors: tuple[str, ...], limit: int) -> list[str]:
     """Normalised snippets of `text` around the anchors found in its first `limit` characters.
 
-    Each snippet reaches `_WINDOW` characters either side of its anchor, cut at whitespace so no
+    Each snippet reaches `_WINDOW` characters either side of its anchor, widened to whitespace so no
     word is split; at most `_MAX_CANDIDATES` snippets are read.
     """
     hits: list[int] = []
@@ -294,12 +298,12 @@ def _windows(text: str, anchors: tuple[str, ...], limit: int) -> list[str]:
             continue  # already inside the previous snippet
         start = max(0, position - _WINDOW)
         end = min(len(text), position + _WINDOW)
-        if start > 0:
-            space = text.find(" ", start, position)
-            start = space + 1 if space >= 0 else position
+        if start > 0:  # widen to whole words
+            space = text.rfind(" ", 0, start)
+            start = space + 1 if space >= 0 else 0
         if end < len(text):
-            space = text.rfind(" ", position, end)
-            end = space if space > position else end
+            space = text.find(" ", end)
+            end = space if space >= 0 else len(text)
         last_end = end
         snippets.append(normalise(text[start:end]))
     return snippets
@@ -348,6 +352,7 @@ def _period_days(normalised: str) -> tuple[Decimal, bool] | None:
     return (bare, False) if bare is not None else None
 
 
+@functools.lru_cache(maxsize=4096)
 def period_months(text: str | None, default_unit: Decimal | None = None) -> Decimal | None:
     """A stated period (`'12 місяців'`, `'1 год'`, `'2 years'`, `'14 днів'`, `'3 міс.'`) in months.
 

@@ -67,6 +67,12 @@ class SentinelPriceOptions(Section):
 
 
 _KEEP_OLD_ZERO = Decimal(0)
+_TWICE = Decimal(2)
+
+
+def _fake_markdown(old: Decimal, price: Decimal | None) -> bool:
+    """A sentinel old price is fake unless the price is a plausible markdown from it (at least half)."""
+    return old <= 1 or price is None or old > price * _TWICE
 
 
 @rule(
@@ -83,9 +89,10 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
     Reports a price equal to one of the configured sentinels: by default 0, 0.01, 1, 9999, 99999,
     999999 and 9999999 (with or without decimals: `9999.00` counts). Shop software writes these when
     the real price is unknown («если нет — price=1», `price=0` for «ціну уточнюйте» items, 99999 to
-    stop orders). An old price is read too (except 0, which commonly means "no old price"). A
-    sentinel above 1 is not reported when the offer also shows a higher old price: a marked-down
-    price of 9999 is a real price.
+    stop orders). A sentinel above 1 is not reported when the offer also shows a higher old price:
+    a marked-down price of 9999 is a real price. An old price is read too, except 0 (which commonly
+    means "no old price"), and a sentinel old price above 1 only when the price is less than half of
+    it: 8999 crossed out from 9999 is a real discount, 249 crossed out from 99999 is not.
 
     ## Why is this bad?
     The buyer sees a product for 0 or 1 UAH, or for an absurd 99 999 UAH, orders it, and the shop
@@ -111,7 +118,7 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
         if not marked_down:
             yield Problem(f"price {offer.price_text} is a sentinel, not a real price", field="price")
     old = offer.old_price
-    if old is not None and old != _KEEP_OLD_ZERO and old in sentinels:
+    if old is not None and old != _KEEP_OLD_ZERO and old in sentinels and _fake_markdown(old, price):
         yield Problem(f"old price {offer.old_price_text} is a sentinel, not a real price", field="old_price")
 
 
