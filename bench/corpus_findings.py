@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import collections
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from feedaudit.config import Settings
@@ -30,14 +30,9 @@ START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 class Tally:
     feeds: int = 0
     offers: int = 0
-    by_profile: collections.Counter[str] = None  # type: ignore[assignment]
-    every_rule: collections.Counter[str] = None  # type: ignore[assignment]
-    feeds_per_code: dict[str, set[str]] = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        self.by_profile = collections.Counter()
-        self.every_rule = collections.Counter()
-        self.feeds_per_code = collections.defaultdict(set)
+    by_profile: collections.Counter[str] = field(default_factory=collections.Counter)
+    every_rule: collections.Counter[str] = field(default_factory=collections.Counter)
+    feeds_per_code: dict[str, set[str]] = field(default_factory=lambda: collections.defaultdict(set))
 
 
 def corpus_feeds(corpus: Path) -> list[Path]:

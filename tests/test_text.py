@@ -197,3 +197,19 @@ def test_warranty_in_free_text() -> None:
 )
 def test_delivery_days(text: str, days: tuple[int, int] | None) -> None:
     assert delivery_days(text) == days
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "б/в", "б\\у", "б.у.", "Б/У", "бу", "бв", "вживаний", "уживана", "вживaний", "used", "pre-owned",
+        "second hand", "секонд хенд", "з розборки", "використаний", "потриманий", "подержанный",
+        "бывший в употреблении", "відновлений", "восстановленный", "восстановлен", "refurbished", "refurb",
+        "renewed", "reconditioned", "remanufactured", "certified pre-owned", "уцінений", "уцененный", "уцінка",
+        "уценка", "вітринний зразок", "витринный образец", "open box", "open-box", "like new", "як новий",
+        "как новый", "відкрита упаковка", "пошкоджена упаковка", "вскрытая упаковка", "display model",
+        "ex-display",
+    ],
+)  # fmt: skip
+def test_every_condition_form_is_read_in_a_name(words: str) -> None:
+    assert condition_in_short_text(f"Товар {words} (арт. 5)") is not None
