@@ -420,7 +420,7 @@ def _by_months(months: Decimal, words: str | None) -> WarrantyReading:
 
 
 @functools.lru_cache(maxsize=1024)
-def warranty_in_text(text: str | None, limit: int = 4000) -> str | None:
+def warranty_in_text(text: str | None, limit: int | None = None) -> str | None:
     """A warranty statement in free text (a name or description): the words, or None.
 
     «Гарантія 12 місяців», «без гарантії», "manufacturer's warranty" count; «гарантуємо якість» or
@@ -431,7 +431,7 @@ def warranty_in_text(text: str | None, limit: int = 4000) -> str | None:
     vocabulary = lexicon.vocabulary("warranty.in-text")
     if len(text) <= 2 * _WINDOW:
         return vocabulary.find(normalise(text))
-    for snippet in _windows(text, lexicon.anchors("warranty"), limit):
+    for snippet in _windows(text, lexicon.anchors("warranty"), len(text) if limit is None else limit):
         found = vocabulary.find(snippet)
         if found is not None:
             return found

@@ -17,7 +17,7 @@ from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_decimal, parse_int, text_of
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
-from feedaudit.text import availability_from_text, condition_from_text, period_months
+from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
 RECORD_TAGS = ("item", "{*}item")
 CONDITION_CODES = {
@@ -121,6 +121,7 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
     else:
         availability, availability_text = _price_ua_available(fields.get("available"), lines)
 
+    roles = param_roles.roles(params)
     delivery = fields.get("delivery")
     if delivery is not None and delivery_text is None:
         days = _delivery_days(delivery)
@@ -128,6 +129,15 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
         delivery_text = _describe(delivery)
         if days is not None:
             delivery_min, delivery_max = days
+    if delivery_min is None and delivery_max is None:
+        param = roles.get("delivery")
+        if param is not None and param.value:
+            stated = delivery_days(param.value)
+            if stated is not None or delivery_text is None:
+                delivery_text = param.value
+                lines["delivery"] = param.line or lines.get("delivery", 0)
+            if stated is not None:
+                delivery_min, delivery_max = stated
 
     condition_element = fields.get("condition")
     condition: Condition | None = None
@@ -140,7 +150,6 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
     warranty_months: Decimal | None = None
     warranty_text: str | None = None
     guarantee = fields.get("guarantee") if "guarantee" in fields else fields.get("warranty")
-    roles = param_roles.roles(params)
     if guarantee is not None:
         lines["warranty"] = guarantee.sourceline or 0
         warranty_text = (guarantee.text or "").strip()
