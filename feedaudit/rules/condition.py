@@ -25,16 +25,17 @@ class ConditionTextOptions(Section):
     description_chars: int = Field(default=4000, gt=0, description="How much of a description to read.")
 
 
-def _evidence(
-    offer: Offer, feed: FeedInfo, *, description: bool, description_chars: int = 4000
-) -> tuple[str, ConditionMention] | None:
+_READ_DESCRIPTIONS = ConditionTextOptions()
+
+
+def _evidence(offer: Offer, feed: FeedInfo, options: ConditionTextOptions) -> tuple[str, ConditionMention] | None:
     """Where the offer's own text says it is not new, and the words that say so."""
     for where, text in (("name", offer.name), ("category", offer.category), ("shop", feed.shop_name)):
         mention = condition_in_short_text(text)
         if mention is not None:
             return where, mention
-    if description:
-        mention = condition_in_description(offer.description, description_chars)
+    if options.description:
+        mention = condition_in_description(offer.description, options.description_chars)
         if mention is not None:
             return "description", mention
     return None
@@ -90,9 +91,7 @@ def missing_condition_label(offer: Offer, ctx: RuleContext[ConditionTextOptions]
     """
     if not _unlabelled(offer):
         return
-    found = _evidence(
-        offer, ctx.feed, description=ctx.options.description, description_chars=ctx.options.description_chars
-    )
+    found = _evidence(offer, ctx.feed, ctx.options)
     if found is not None:
         where, mention = found
         yield Problem(
@@ -177,9 +176,7 @@ def contradicting_condition_label(offer: Offer, ctx: RuleContext[ContradictionOp
     """
     if offer.condition is not Condition.NEW:
         return
-    found = _evidence(
-        offer, ctx.feed, description=ctx.options.description, description_chars=ctx.options.description_chars
-    )
+    found = _evidence(offer, ctx.feed, ctx.options)
     if found is not None:
         where, mention = found
         yield Problem(
@@ -218,5 +215,5 @@ def missing_condition(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pro
       <g:condition>new</g:condition></item>
     ```
     """
-    if _unlabelled(offer) and _evidence(offer, ctx.feed, description=True) is None:
+    if _unlabelled(offer) and _evidence(offer, ctx.feed, _READ_DESCRIPTIONS) is None:
         yield Problem("the offer has no condition label", field="condition")
