@@ -134,9 +134,8 @@ def unknown_condition_value(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterat
         yield Problem(f'condition "{text}" is not a condition value the marketplace knows', field="condition")
 
 
-class ContradictionOptions(Section):
+class ContradictionOptions(ConditionTextOptions):
     description: bool = Field(default=False, description="Also let the description overrule an explicit 'new' label.")
-    description_chars: int = Field(default=4000, gt=0, description="How much of a description to read.")
 
 
 @rule(
