@@ -267,10 +267,31 @@ def condition_mention(normalised: str, *, short: bool = True) -> ConditionMentio
     return None
 
 
+_TOKEN_EDGES = "()[]{}<>,.;:!?\"'«»„“”*"
+
+
+@functools.cache
+def _condition_stems() -> tuple[tuple[str, ...], frozenset[str]]:
+    table = lexicon.entry("condition-text.stems")
+    return tuple(str(s) for s in table["stems"]), frozenset(str(w) for w in table["words"])
+
+
+@functools.lru_cache(maxsize=65536)
+def _may_name_condition(token: str) -> bool:
+    """Whether a casefolded word could belong to a condition phrase (ASCII words need no normalising)."""
+    word = (token if token.isascii() else normalise(token)).strip(_TOKEN_EDGES)
+    stems, words = _condition_stems()
+    return word.startswith(stems) or word in words or "б/" in word
+
+
 @functools.lru_cache(maxsize=8192)
 def condition_in_short_text(text: str | None) -> ConditionMention | None:
-    """`condition_mention` of a short raw text (a name, a category, a shop name)."""
-    if not text:
+    """`condition_mention` of a short raw text (a name, a category, a shop name).
+
+    Words are first checked one by one against the lexicon's stems (each word's verdict is cached,
+    and a shop repeats its words), so most names are never normalised whole.
+    """
+    if not text or not any(map(_may_name_condition, text.casefold().split())):
         return None
     return condition_mention(normalise(text), short=True)
 

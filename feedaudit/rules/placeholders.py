@@ -111,7 +111,9 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
     <offer id="KT-1002" available="true"><price>1899</price></offer>
     ```
     """
-    sentinels = set(ctx.options.sentinels)
+    sentinels: frozenset[Decimal] = ctx.state.get("sentinels") or ctx.state.setdefault(
+        "sentinels", frozenset(ctx.options.sentinels)
+    )
     price = offer.price
     if price is not None and price in sentinels:
         marked_down = price > 1 and offer.old_price is not None and offer.old_price > price

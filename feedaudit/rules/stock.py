@@ -44,13 +44,15 @@ def availability_contradicts_quantity(offer: Offer, ctx: RuleContext[NoOptions])
     if quantity is None or quantity < 0 or offer.availability is None:
         return
     status = offer.availability
-    said = f'availability "{offer.availability_text}"'
     if status is Availability.IN_STOCK and quantity == 0:
-        yield Problem(f"{said} says in stock, but the quantity is 0", field="availability")
+        problem = "says in stock, but the quantity is 0"
     elif status is Availability.OUT_OF_STOCK and quantity > 0:
-        yield Problem(f"{said} says out of stock, but the quantity is {quantity}", field="availability")
+        problem = f"says out of stock, but the quantity is {quantity}"
     elif status in _ON_ORDER and quantity > 0:
-        yield Problem(f"{said} says on order, but {quantity} units are in stock", field="availability")
+        problem = f"says on order, but {quantity} units are in stock"
+    else:
+        return
+    yield Problem(f'availability "{offer.availability_text}" {problem}', field="availability")
 
 
 @rule(
