@@ -20,6 +20,7 @@ import click
 from feedaudit._version import __version__
 from feedaudit.baseline import BaselineWriter, load_baseline
 from feedaudit.config import load_settings, override
+from feedaudit.docs import profiles_text
 from feedaudit.engine import Engine
 from feedaudit.errors import FeedauditError
 from feedaudit.fleet import read_feed_list, resolve_jobs
@@ -217,6 +218,7 @@ def rules(code: str | None, output_format: str) -> None:
         click.echo(f"{rule.code} {rule.name}")
         click.echo(f"{rule.summary}.  Default severity: {rule.severity.value}.  Scope: {rule.scope.value}.\n")
         click.echo(rule.doc)
+        click.echo("\n" + profiles_text(rule))
         return
     if output_format == "json":
         _echo_json([_rule_json(c) for c in catalogue])

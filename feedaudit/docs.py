@@ -1,11 +1,63 @@
 """Renders docs/rules.md from the rule catalogue: the docstrings are the only source of rule docs.
 
+Each rule's section is its docstring, followed by what every marketplace profile makes of it (the
+severity, or off, and the marketplace requirement it comes from), read from `data/profiles.toml`.
+
 python -m feedaudit.docs > docs/rules.md
 """
 
 from __future__ import annotations
 
-from feedaudit.rules import FAMILIES, registered_rules
+from feedaudit import profiles
+from feedaudit.rules import FAMILIES, Rule, registered_rules
+
+
+def profile_rows(rule: Rule) -> list[tuple[str, str, str]]:
+    """(profile, severity or "off", requirement) for every profile that changes or explains the rule."""
+    rows = []
+    for name in profiles.names():
+        severities = profiles.severities(name)
+        requirement = profiles.requirement(name, rule.code) or ""
+        if rule.code not in severities and not requirement:
+            continue
+        severity = severities.get(rule.code, rule.severity)
+        rows.append((name, "off" if severity is None else severity.value, requirement))
+    return rows
+
+
+def profiles_markdown(rule: Rule) -> list[str]:
+    rows = profile_rows(rule)
+    if not rows:
+        return [
+            "#### Profiles",
+            "",
+            f"Every marketplace profile keeps the default severity, **{rule.severity.value}**.",
+        ]
+    lines = [
+        "#### Profiles",
+        "",
+        f"Profiles not listed keep the default severity, **{rule.severity.value}**.",
+        "",
+        "| profile | severity | marketplace requirement |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {name} | {severity} | {_cell(requirement)} |" for name, severity, requirement in rows]
+    return lines
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def profiles_text(rule: Rule) -> str:
+    """The profile section as plain text, for `feedaudit rules CODE`."""
+    rows = profile_rows(rule)
+    if not rows:
+        return f"Profiles: every marketplace profile keeps the default severity ({rule.severity.value})."
+    width = max(len(name) for name, _, _ in rows)
+    lines = [f"Profiles (others keep the default severity, {rule.severity.value}):"]
+    lines += [f"  {name:<{width}}  {severity:<7}  {requirement}".rstrip() for name, severity, requirement in rows]
+    return "\n".join(lines)
 
 
 def render_rules_markdown() -> str:
@@ -37,6 +89,8 @@ def render_rules_markdown() -> str:
             f"{rule.summary}. Default severity: **{rule.severity.value}**. Scope: `{rule.scope.value}`.",
             "",
             rule.doc.replace("## ", "#### "),
+            "",
+            *profiles_markdown(rule),
         ]
     return "\n".join(lines) + "\n"
 

@@ -69,6 +69,8 @@ class _FeedRun:
     severities: Mapping[str, Severity | None] = field(default_factory=dict)
     profile_key: tuple[object, ...] = ()
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contexts: dict[str, RuleContext[Any]] = field(default_factory=dict)  # one per rule per feed
+    plans: dict[Scope, list[tuple[Rule, Severity, RuleContext[Any]]]] = field(default_factory=dict)
 
 
 class Engine:
@@ -124,6 +126,7 @@ class Engine:
         if key != run.profile_key or not run.profile_key:
             run.profile_key = key
             run.severities = self._severities(run.feed)
+            run.plans.clear()
 
     def _severities(self, feed: FeedInfo) -> dict[str, Severity | None]:
         profile = self.settings.profile or profiles.default_for(feed)
@@ -190,6 +193,19 @@ class Engine:
     def _run_scope(
         self, run: _FeedRun, scope: Scope, subject: tuple[Any, ...], offer: Offer | None
     ) -> Iterator[Finding]:
+        plan = run.plans.get(scope)
+        if plan is None:
+            plan = run.plans[scope] = self._plan(run, scope)
+        ignores = offer is not None and bool(self._offer_ignores)
+        for rule, severity, ctx in plan:
+            if ignores and offer is not None and self._ignored_for_offer(run, rule.code, offer):
+                continue
+            for problem in rule.check(*subject, ctx):
+                yield _stamp(rule, severity, problem, run.feed.source, offer)
+
+    def _plan(self, run: _FeedRun, scope: Scope) -> list[tuple[Rule, Severity, RuleContext[Any]]]:
+        """The rules of `scope` that run for this feed, with their severity and context (computed once)."""
+        plan = []
         for active in self._by_scope[scope]:
             rule = active.rule
             severity = run.severities.get(rule.code, rule.severity)
@@ -197,17 +213,17 @@ class Engine:
                 if not active.explicitly_selected:
                     continue
                 severity = rule.severity
-            if offer is not None and self._ignored_for_offer(run, rule.code, offer):
-                continue
-            ctx = RuleContext(
-                options=active.options,
-                feed=run.feed,
-                profile=self.settings.profile,
-                state=run.states.setdefault(rule.code, {}),
-                extra=self.extra,
-            )
-            for problem in rule.check(*subject, ctx):
-                yield _stamp(rule, severity, problem, run.feed.source, offer)
+            ctx = run.contexts.get(rule.code)
+            if ctx is None:
+                ctx = run.contexts[rule.code] = RuleContext(
+                    options=active.options,
+                    feed=run.feed,
+                    profile=self.settings.profile,
+                    state=run.states.setdefault(rule.code, {}),
+                    extra=self.extra,
+                )
+            plan.append((rule, severity, ctx))
+        return plan
 
     def _ignored_for_offer(self, run: _FeedRun, code: str, offer: Offer) -> bool:
         if not self._offer_ignores or offer.offer_id is None:

@@ -1,33 +1,62 @@
-"""Text normalisation shared by readers and rules, and the status vocabulary readers map values with.
+"""Text normalisation shared by readers and rules, and what feed text means in the lexicon's words.
 
-`normalise` is the one place where text is made comparable: HTML and CDATA stripped, Unicode NFKC,
-Latin/Cyrillic look-alike letters folded towards the script of the word they sit in, casefold,
-ё→е, apostrophe and dash variants unified, whitespace collapsed. Nothing should match a phrase on raw
-text. Matching happens on whole words (see `phrase_in`).
+`normalise` is the one place where text is made comparable, in this order: HTML tags, entities and
+CDATA markers stripped; Unicode NFKC; casefold; apostrophe variants (ʼ ' ’ ‘ ` ´) written `'`, dash
+variants written `-`, `\\` written `/`, ё written е; Latin/Cyrillic look-alike letters folded towards
+the script of the word's "strong" letters (letters without a twin; the majority decides only when
+neither script has one); whitespace collapsed. Nothing matches a phrase on raw text.
+
+The readers and rules ask this module what a value says: a stock status, a condition label, a
+placeholder, a warranty statement, a period, a delivery time. The words themselves are data
+(`feedaudit/data/lexicon.toml`, compiled by `feedaudit.lexicon`); matching is always on whole words.
+Long free text (descriptions) is never normalised whole: cheap anchors find candidate places on the
+raw text, and only the words around a candidate are normalised and read.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import html
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal
 
+from feedaudit import lexicon
 from feedaudit.model import Availability, Condition
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _CDATA = re.compile(r"<!\[CDATA\[|\]\]>")
-_SPACE = re.compile(r"\s+")
-_APOSTROPHES = str.maketrans({"ʼ": "'", "’": "'", "‘": "'", "`": "'", "´": "'", "ʹ": "'", "＇": "'"})
-_DASHES = str.maketrans({"–": "-", "—": "-", "‒": "-", "―": "-", "−": "-", "‐": "-", "‑": "-"})
-
-# Latin letters that look like Cyrillic ones, and the reverse (lower case; text is casefolded first).
-_LATIN_TO_CYRILLIC = str.maketrans("aceiopxyhkmtbj", "асеіорхуһкмтвј")
-_CYRILLIC_TO_LATIN = str.maketrans("асеіорхуһкмтвјё", "aceiopxyhkmtbje")
-_LOOKALIKE_LATIN = set("aceiopxyhkmtbj")
-_LOOKALIKE_CYRILLIC = set("асеіорхуһкмтвјё")
+_PUNCTUATION = str.maketrans(
+    {
+        "ʼ": "'",
+        "’": "'",
+        "‘": "'",
+        "`": "'",
+        "´": "'",
+        "ʹ": "'",
+        "′": "'",
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "―": "-",
+        "−": "-",
+        "\\": "/",
+        "ё": "е",
+    }
+)
+_HAS_PUNCTUATION = re.compile("[" + "".join(re.escape(chr(c)) for c in _PUNCTUATION) + "]")
+_LATIN, _CYRILLIC = lexicon.confusables()
+_LATIN_TO_CYRILLIC = str.maketrans(_LATIN, _CYRILLIC)
+_CYRILLIC_TO_LATIN = str.maketrans(_CYRILLIC, _LATIN)
+_LOOKALIKE_LATIN = frozenset(_LATIN)
+_LOOKALIKE_CYRILLIC = frozenset(_CYRILLIC)
 _WORD = re.compile(r"\w+")
+# A Latin letter touching a letter of another script: only text with such a seam is folded.
+_SCRIPT_SEAM = re.compile(r"[a-z](?:(?=[^\W\d_a-z])|(?<=[^\W\d_a-z][a-z]))")
 
 
 def _is_cyrillic(char: str) -> bool:
@@ -35,16 +64,24 @@ def _is_cyrillic(char: str) -> bool:
 
 
 def _fold_word(word: str) -> str:
-    """Fold look-alike letters towards the script of the word's unambiguous ('strong') letters."""
-    has_latin = any("a" <= c <= "z" for c in word)
-    has_cyrillic = any(_is_cyrillic(c) for c in word)
-    if not (has_latin and has_cyrillic):
+    """Fold look-alike letters of a mixed-script word towards the script of its strong letters."""
+    latin = [c for c in word if "a" <= c <= "z"]
+    if not latin:
         return word
-    strong_cyrillic = sum(1 for c in word if _is_cyrillic(c) and c not in _LOOKALIKE_CYRILLIC)
-    strong_latin = sum(1 for c in word if "a" <= c <= "z" and c not in _LOOKALIKE_LATIN)
-    if strong_cyrillic >= strong_latin:
-        return word.translate(_LATIN_TO_CYRILLIC)
-    return word.translate(_CYRILLIC_TO_LATIN)
+    cyrillic = [c for c in word if _is_cyrillic(c)]
+    if not cyrillic:
+        return word
+    strong_cyrillic = sum(1 for c in cyrillic if c not in _LOOKALIKE_CYRILLIC)
+    strong_latin = sum(1 for c in latin if c not in _LOOKALIKE_LATIN)
+    # strong letters decide; with only look-alikes the majority does, ties going to Cyrillic
+    # (the feeds' main script)
+    strong = strong_cyrillic or strong_latin
+    to_cyrillic = strong_cyrillic >= strong_latin if strong else len(cyrillic) >= len(latin)
+    return word.translate(_LATIN_TO_CYRILLIC if to_cyrillic else _CYRILLIC_TO_LATIN)
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return _fold_word(match.group(0))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -55,10 +92,11 @@ def normalise(text: str) -> str:
         text = _TAG.sub(" ", text)
         text = html.unescape(text)
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.translate(_APOSTROPHES).translate(_DASHES)
-    text = _WORD.sub(lambda m: _fold_word(m.group(0)), text)
-    text = text.replace("ё", "е")
-    return _SPACE.sub(" ", text).strip()
+    if _HAS_PUNCTUATION.search(text):
+        text = text.translate(_PUNCTUATION)
+    if _SCRIPT_SEAM.search(text):
+        text = _WORD.sub(_fold_match, text)
+    return " ".join(text.split())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -79,200 +117,391 @@ def first_phrase(phrases: tuple[str, ...], normalised_text: str) -> str | None:
     return None
 
 
-# Status vocabulary. Negatives are checked first: "в наявності" is inside "немає в наявності".
-_OUT_OF_STOCK = (
-    "out of stock",
-    "out_of_stock",
-    "outofstock",
-    "sold out",
-    "discontinued",
-    "not available",
-    "unavailable",
-    "немає в наявності",
-    "нема в наявності",
-    "немає",
-    "відсутній",
-    "закінчився",
-    "нет в наличии",
-    "нет",
-    "отсутствует",
-    "закончился",
-    "not_available",
-)
-_PREORDER = ("preorder", "pre-order", "передзамовлення", "предзаказ", "очікується", "ожидается", "waiting")
-_BACKORDER = (
-    "backorder",
-    "available for order",
-    "on order",
-    "під замовлення",
-    "под заказ",
-    "на замовлення",
-    "на заказ",
-    "в дорозі",
-    "в пути",
-)
-_IN_STOCK = (
-    "in stock",
-    "in_stock",
-    "instock",
-    "available",
-    "limited availability",
-    "в наявності",
-    "є в наявності",
-    "є",
-    "в наличии",
-    "есть в наличии",
-    "есть",
-    "на складі",
-    "на складе",
-    "склад",
-    "готово до відправки",
-    "готов к отправке",
-    "true",
-    "yes",
-    "так",
-    "да",
+# -- stock status ---------------------------------------------------------------------------------
+
+_STATUSES = (  # negatives first: "в наявності" is inside "немає в наявності"
+    ("status.out-of-stock", Availability.OUT_OF_STOCK),
+    ("status.preorder", Availability.PREORDER),
+    ("status.backorder", Availability.BACKORDER),
+    ("status.in-stock", Availability.IN_STOCK),
 )
 
 
+def _status(normalised: str) -> Availability | None:
+    for name, status in _STATUSES:
+        if lexicon.vocabulary(name).find(normalised) is not None:
+            return status
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
 def availability_from_text(text: str | None) -> Availability | None:
     """Map a stated availability (`'В наявності'`, `'out of stock'`, `'Под заказ'`) to a status.
 
-    Returns `Availability.UNKNOWN` for text that states something this vocabulary does not know, and
-    `None` for no text at all.
+    Legitimate statuses come first (out of stock, pre-order, on order, in stock); a placeholder
+    ("уточнюйте наявність", "check availability") is `ON_REQUEST`; text this vocabulary does not know
+    is `UNKNOWN`; no text at all is `None`.
     """
     if text is None or not text.strip():
         return None
     normalised = normalise(text)
-    for phrases, status in (
-        (_OUT_OF_STOCK, Availability.OUT_OF_STOCK),
-        (_PREORDER, Availability.PREORDER),
-        (_BACKORDER, Availability.BACKORDER),
-        (_IN_STOCK, Availability.IN_STOCK),
-    ):
-        if normalised in phrases or first_phrase(phrases, normalised) is not None:
-            return status
+    placeholder = lexicon.vocabulary("availability-placeholder")
+    if placeholder.find_whole(normalised) is not None:
+        return Availability.ON_REQUEST
+    status = _status(normalised)
+    if status is not None:
+        return status
+    if placeholder.find(normalised) is not None:
+        return Availability.ON_REQUEST
     return Availability.UNKNOWN
 
 
-_CONDITION_WORDS: tuple[tuple[tuple[str, ...], Condition], ...] = (
-    (
-        (
-            "refurbished",
-            "restored",
-            "відновлений",
-            "відновлена",
-            "восстановленный",
-            "восстановленная",
-            "реставрований",
-            "refurb",
-        ),
-        Condition.REFURBISHED,
-    ),
-    (
-        (
-            "discount",
-            "discounted",
-            "reduction",
-            "showcasesample",
-            "showcase sample",
-            "likenew",
-            "like new",
-            "open box",
-            "уцінка",
-            "уцінений",
-            "уценка",
-            "уцененный",
-            "уценённый",
-            "вітринний зразок",
-            "витринный образец",
-        ),
-        Condition.DISCOUNTED,
-    ),
-    (
-        (
-            "used",
-            "preowned",
-            "pre-owned",
-            "б/в",
-            "б/у",
-            "бв",
-            "бу",
-            "вживаний",
-            "вживана",
-            "вживаний товар",
-            "бывший в употреблении",
-            "був у використанні",
-            "used_perfect",
-            "used_well",
-            "used_satisfy",
-        ),
-        Condition.USED,
-    ),
-    (("new", "новий", "нова", "нове", "новый", "новое", "новая"), Condition.NEW),
+# -- placeholders ---------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8192)
+def price_placeholder(text: str | None) -> str | None:
+    """The placeholder words in a price value (`'Ціну уточнюйте'` → `'уточнюйте'`), or None."""
+    if text is None:
+        return None
+    normalised = normalise(text)
+    return lexicon.vocabulary("price-placeholder").find(normalised) if normalised else None
+
+
+@functools.lru_cache(maxsize=8192)
+def availability_placeholder(text: str | None) -> str | None:
+    """The placeholder words in an availability value, or None for a real status or no text.
+
+    A legitimate status wins ("Під замовлення, уточнюйте термін" is on order), except one marked
+    as a guess with a question mark ("Під замовлення?").
+    """
+    if text is None:
+        return None
+    normalised = normalise(text)
+    if not normalised:
+        return None
+    placeholder = lexicon.vocabulary("availability-placeholder")
+    guess = placeholder.find_whole(normalised)
+    if guess is not None:
+        return guess
+    if _status(normalised) is not None:
+        return None
+    match = placeholder.find_words(normalised)
+    return match.group(0) if match is not None else None
+
+
+@functools.lru_cache(maxsize=4096)
+def quantity_placeholder(text: str | None) -> str | None:
+    """A word or bound standing in a quantity field ("багато", "много", ">100", "1000+"), or None."""
+    if text is None:
+        return None
+    normalised = normalise(text)
+    return lexicon.vocabulary("quantity-placeholder").find(normalised) if normalised else None
+
+
+# -- condition ------------------------------------------------------------------------------------
+
+_LABELS = (  # "як новий" is a discounted item, not a new one: new comes last
+    ("condition-label.refurbished", Condition.REFURBISHED),
+    ("condition-label.discounted", Condition.DISCOUNTED),
+    ("condition-label.used", Condition.USED),
+    ("condition-label.new", Condition.NEW),
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def condition_from_text(text: str | None) -> Condition | None:
     """Map a stated condition label (`'Б/в'`, `'refurbished'`, `'Новий'`) to a condition, or None."""
     if text is None or not text.strip():
         return None
     normalised = normalise(text)
-    for words, condition in _CONDITION_WORDS:
-        if normalised in words:
-            return condition
-    for words, condition in _CONDITION_WORDS:
-        if first_phrase(words, normalised) is not None:
+    for name, condition in _LABELS:
+        if lexicon.vocabulary(name).find(normalised) is not None:
             return condition
     return None
 
 
-_PERIOD = re.compile(r"(\d+(?:[.,]\d+)?)\s*([^\d\s.,;()]+)?")
-_PERIOD_UNITS: tuple[tuple[tuple[str, ...], Decimal], ...] = (
-    (
-        ("рік", "роки", "років", "року", "год", "года", "лет", "г", "р", "year", "years", "yr", "yrs", "y"),
-        Decimal(12),
-    ),
-    (
-        (
-            "місяць",
-            "місяці",
-            "місяців",
-            "міс",
-            "місяця",
-            "месяц",
-            "месяца",
-            "месяцев",
-            "мес",
-            "мiс",
-            "month",
-            "months",
-            "mo",
-            "mon",
-            "m",
-        ),
-        Decimal(1),
-    ),
-    (("тиждень", "тижні", "тижнів", "неделя", "недели", "недель", "week", "weeks", "w"), Decimal(7) / 30),
-    (("день", "дні", "днів", "дня", "дней", "дн", "day", "days", "d"), Decimal(1) / 30),
+@dataclass(frozen=True, slots=True)
+class ConditionMention:
+    """A used / refurbished / discounted product mentioned in free text, and the words that say so."""
+
+    condition: Condition
+    words: str
+
+
+_MENTION_KINDS = (
+    ("used", Condition.USED),
+    ("refurbished", Condition.REFURBISHED),
+    ("discounted", Condition.DISCOUNTED),
 )
 
 
+@functools.cache
+def _mention_pattern(short: bool) -> re.Pattern[str]:
+    keys = ("strong", "short") if short else ("strong",)
+    groups = []
+    for kind, _condition in _MENTION_KINDS:
+        alternatives = [p for key in keys for p in lexicon.alternatives(f"condition-text.{kind}", key)]
+        groups.append(f"(?P<{kind}>" + "|".join(f"(?:{a})" for a in alternatives) + ")")
+    return re.compile(r"(?<!\w)(?:" + "|".join(groups) + r")(?!\w)")
+
+
+@functools.cache
+def _negation() -> re.Pattern[str]:
+    negators = "|".join(lexicon.entry("condition-text")["negators"])
+    return re.compile(rf"(?<!\w)(?:{negators})(?:\s+(?:є|був\w*|был\w*|is|was|been))?\s*[-,:]?\s*$")
+
+
+def condition_mention(normalised: str, *, short: bool = True) -> ConditionMention | None:
+    """The first non-negated used / refurbished / discounted mention in normalised text.
+
+    `short=True` reads names, categories and shop names (bare «бу», "used", «як новий» count);
+    `short=False` reads descriptions, where only unambiguous forms count.
+    """
+    for match in _mention_pattern(short).finditer(normalised):
+        if _negation().search(normalised, max(0, match.start() - 30), match.start()):
+            continue
+        for kind, condition in _MENTION_KINDS:
+            if match.group(kind) is not None:
+                return ConditionMention(condition, match.group(0))
+    return None
+
+
+_TOKEN_EDGES = "()[]{}<>,.;:!?\"'«»„“”*"
+
+
+@functools.cache
+def _condition_stems() -> tuple[tuple[str, ...], frozenset[str]]:
+    table = lexicon.entry("condition-text.stems")
+    return tuple(str(s) for s in table["stems"]), frozenset(str(w) for w in table["words"])
+
+
+@functools.lru_cache(maxsize=65536)
+def _may_name_condition(token: str) -> bool:
+    """Whether a casefolded word could belong to a condition phrase (ASCII words need no normalising)."""
+    word = (token if token.isascii() else normalise(token)).strip(_TOKEN_EDGES)
+    stems, words = _condition_stems()
+    return word.startswith(stems) or word in words or "б/" in word
+
+
+@functools.lru_cache(maxsize=8192)
+def condition_in_short_text(text: str | None) -> ConditionMention | None:
+    """`condition_mention` of a short raw text (a name, a category, a shop name).
+
+    Words are first checked one by one against the lexicon's stems (each word's verdict is cached,
+    and a shop repeats its words), so most names are never normalised whole.
+    """
+    if not text or not any(map(_may_name_condition, text.casefold().split())):
+        return None
+    return condition_mention(normalise(text), short=True)
+
+
+_MAX_CANDIDATES = 12
+_WINDOW = 60
+
+
+def _windows(text: str, anchors: tuple[str, ...], limit: int) -> list[str]:
+    """Normalised snippets of `text` around the anchors found in its first `limit` characters.
+
+    Each snippet reaches `_WINDOW` characters either side of its anchor, widened to whitespace so no
+    word is split; at most `_MAX_CANDIDATES` snippets are read.
+    """
+    hits: list[int] = []
+    for anchor in anchors:
+        position = text.find(anchor, 0, limit)
+        while position >= 0 and len(hits) < _MAX_CANDIDATES:
+            hits.append(position)
+            position = text.find(anchor, position + len(anchor), limit)
+    snippets: list[str] = []
+    last_end = -1
+    for position in sorted(hits):
+        if position < last_end:
+            continue  # already inside the previous snippet
+        start = max(0, position - _WINDOW)
+        end = min(len(text), position + _WINDOW)
+        if start > 0:  # widen to whole words
+            space = text.rfind(" ", 0, start)
+            start = space + 1 if space >= 0 else 0
+        if end < len(text):
+            space = text.find(" ", end)
+            end = space if space >= 0 else len(text)
+        last_end = end
+        snippets.append(normalise(text[start:end]))
+    return snippets
+
+
+@functools.lru_cache(maxsize=1024)
+def condition_in_description(description: str | None, limit: int = 4000) -> ConditionMention | None:
+    """A used / refurbished / discounted product stated in (the first `limit` characters of) a description."""
+    if not description:
+        return None
+    for snippet in _windows(description, lexicon.anchors("condition-text"), limit):
+        mention = condition_mention(snippet, short=False)
+        if mention is not None:
+            return mention
+    return None
+
+
+# -- periods --------------------------------------------------------------------------------------
+
+_MONTH_DAYS = Decimal(30)
+
+
+@functools.cache
+def _units() -> tuple[tuple[re.Pattern[str], Decimal], ...]:
+    result = []
+    for table in lexicon.entry("period").values():
+        pattern = "|".join(f"(?:{p})" for p in table["patterns"])
+        result.append((re.compile(rf"(?:{pattern})(?!\w)"), Decimal(str(table["days"]))))
+    return tuple(result)
+
+
+_AMOUNT = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?:\s*(?:-|до|to)\s*\d+(?:[.,]\d+)?)?\s*")
+
+
+def _period_days(normalised: str) -> tuple[Decimal, bool] | None:
+    """The first "number unit" in normalised text as days, or (number, False) for a bare number."""
+    bare: Decimal | None = None
+    for match in _AMOUNT.finditer(normalised):
+        amount = Decimal(match.group(1).replace(",", "."))
+        rest = normalised[match.end() :]
+        for pattern, days in _units():
+            if pattern.match(rest):
+                return amount * days, True
+        if bare is None and not rest.strip(" .,;:()"):
+            bare = amount
+    return (bare, False) if bare is not None else None
+
+
+@functools.lru_cache(maxsize=4096)
 def period_months(text: str | None, default_unit: Decimal | None = None) -> Decimal | None:
-    """A stated period (`'12 місяців'`, `'1 год'`, `'2 years'`, `'14 днів'`) in months, or None.
+    """A stated period (`'12 місяців'`, `'1 год'`, `'2 years'`, `'14 днів'`, `'3 міс.'`) in months.
 
     A bare number uses `default_unit` (months per unit) when given, else is not understood.
     """
     if text is None:
         return None
-    match = _PERIOD.search(normalise(text))
-    if match is None:
+    found = _period_days(normalise(text))
+    if found is None:
         return None
-    amount = Decimal(match.group(1).replace(",", "."))
-    unit_word = (match.group(2) or "").rstrip(".")
-    if not unit_word:
+    amount, has_unit = found
+    if not has_unit:
         return None if default_unit is None else (amount * default_unit).normalize()
-    for words, months in _PERIOD_UNITS:
-        if unit_word in words:
-            return (amount * months).quantize(Decimal("0.01")).normalize()
+    return (amount / _MONTH_DAYS).quantize(Decimal("0.01")).normalize()
+
+
+# -- warranty -------------------------------------------------------------------------------------
+
+
+class WarrantyKind(enum.StrEnum):
+    """What a warranty field says."""
+
+    PERIOD = "period"  # a warranty of a stated length
+    KIND = "kind"  # a warranty without its length: official, manufacturer's, shop's, lifetime
+    NONE = "none"  # an explicit "no warranty": information, not silence
+    RETURN_POLICY = "return-policy"  # a returns / exchange policy, not a warranty
+    UNKNOWN = "unknown"  # text that says none of these
+
+
+@dataclass(frozen=True, slots=True)
+class WarrantyReading:
+    kind: WarrantyKind
+    months: Decimal | None = None
+    words: str | None = None
+
+
+@functools.lru_cache(maxsize=4096)
+def read_warranty(text: str | None, months: Decimal | None = None) -> WarrantyReading | None:
+    """Read a warranty value; `months` is the period a reader already parsed from it, if any.
+
+    A returns policy is recognised first («14 днів на повернення» is not a 14-day warranty, «Обміну
+    та поверненню не підлягає» is no warranty at all), unless the text also states a warranty.
+    """
+    normalised = normalise(text) if text else ""
+    if not normalised:
+        return None if months is None else _by_months(months, None)
+    policy = lexicon.vocabulary("warranty.return-policy").find(normalised)
+    if policy is not None and lexicon.vocabulary("warranty.in-text").find(normalised) is None:
+        return WarrantyReading(WarrantyKind.RETURN_POLICY, None, policy)
+    if months is None:
+        months = period_months(normalised)
+    if months is not None:
+        return _by_months(months, normalised)
+    none = lexicon.vocabulary("warranty.none").find(normalised)
+    if none is not None:
+        return WarrantyReading(WarrantyKind.NONE, None, none)
+    kind = lexicon.vocabulary("warranty.kind").find(normalised)
+    if kind is not None:
+        return WarrantyReading(WarrantyKind.KIND, None, kind)
+    return WarrantyReading(WarrantyKind.UNKNOWN, None, normalised)
+
+
+def _by_months(months: Decimal, words: str | None) -> WarrantyReading:
+    return WarrantyReading(WarrantyKind.PERIOD if months > 0 else WarrantyKind.NONE, months, words)
+
+
+@functools.lru_cache(maxsize=1024)
+def warranty_in_text(text: str | None, limit: int | None = None) -> str | None:
+    """A warranty statement in free text (a name or description): the words, or None.
+
+    «Гарантія 12 місяців», «без гарантії», "manufacturer's warranty" count; «гарантуємо якість» or
+    «гарантія повернення коштів» do not.
+    """
+    if not text:
+        return None
+    vocabulary = lexicon.vocabulary("warranty.in-text")
+    if len(text) <= 2 * _WINDOW:
+        return vocabulary.find(normalise(text))
+    for snippet in _windows(text, lexicon.anchors("warranty"), len(text) if limit is None else limit):
+        found = vocabulary.find(snippet)
+        if found is not None:
+            return found
     return None
+
+
+# -- delivery time --------------------------------------------------------------------------------
+
+_RANGE = re.compile(
+    r"(?<![\w.,])(?:(?:від|от|from)\s+)?(\d+)(?:\s*(?:-|до|to|по)\s*(\d+))?\s*"
+    r"(?:(?:робоч|рабоч|business|working|календарн|calendar)\w*\s+)?"
+)
+
+
+@functools.cache
+def _delivery_units() -> tuple[tuple[re.Pattern[str], Decimal], ...]:
+    hours = "|".join(f"(?:{p})" for p in lexicon.entry("delivery.hour")["patterns"])
+    result = [(re.compile(rf"(?:{hours})(?!\w)"), Decimal(1) / 24)]
+    for name in ("period.day", "period.week"):
+        table = lexicon.entry(name)
+        pattern = "|".join(f"(?:{p})" for p in table["patterns"])
+        result.append((re.compile(rf"(?:{pattern})(?!\w)"), Decimal(str(table["days"]))))
+    return tuple(result)
+
+
+@functools.lru_cache(maxsize=4096)
+def delivery_days(text: str | None) -> tuple[int, int] | None:
+    """The delivery or dispatch time a delivery-scoped text states, as (min, max) days, or None.
+
+    «Доставка 1-2 дні» → (1, 2); «від 2 до 5 робочих днів» → (2, 5); «протягом 24 год» → (1, 1);
+    «відправка сьогодні» → (0, 0); «отправим завтра» → (1, 1). In a delivery field «год» is hours.
+    """
+    if not text:
+        return None
+    normalised = normalise(text)
+    for match in _RANGE.finditer(normalised):
+        rest = normalised[match.end() :]
+        for pattern, days in _delivery_units():
+            if pattern.match(rest):
+                low = Decimal(match.group(1)) * days
+                high = Decimal(match.group(2) or match.group(1)) * days
+                return _whole_days(low), _whole_days(high)
+    if lexicon.vocabulary("delivery.same-day").find(normalised) is not None:
+        return 0, 0
+    if lexicon.vocabulary("delivery.next-day").find(normalised) is not None:
+        return 1, 1
+    return None
+
+
+def _whole_days(days: Decimal) -> int:
+    whole = int(days)
+    return whole + 1 if days > whole else whole

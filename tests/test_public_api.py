@@ -45,6 +45,7 @@ def test_all_is_the_public_api() -> None:
         "rules",
         "selection",
         "text",
+        "lexicon",
         "progress",
         "runner",
         "docs",

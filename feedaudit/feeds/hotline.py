@@ -12,11 +12,12 @@ from decimal import Decimal
 
 from lxml import etree
 
+from feedaudit.feeds import params as param_roles
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_decimal, parse_int, text_of
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
-from feedaudit.text import availability_from_text, condition_from_text, period_months
+from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
 RECORD_TAGS = ("item", "{*}item")
 CONDITION_CODES = {
@@ -26,6 +27,9 @@ CONDITION_CODES = {
     "3": Condition.USED,
 }
 DELIVERY_TIME_CODES = {"1": (1, 3), "2": (4, 9), "3": (10, 14), "4": (0, 1)}
+GUARANTEE_TYPES = {"manufacturer": "manufacturer's warranty", "shop": "shop's warranty"}
+# Prom's legacy price.ua format: `<available>` true / «склад» = in stock, false = on order, empty = not in stock.
+PRICE_UA_AVAILABLE = {"true": Availability.IN_STOCK, "склад": Availability.IN_STOCK, "false": Availability.BACKORDER}
 
 
 def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) -> Iterator[Offer | FeedIssue]:
@@ -86,7 +90,7 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
                 return (child.text or "").strip()
         return None
 
-    price_text = text("priceRUAH", "price", field="price")
+    price_text = text("priceRUAH", "priceuah", "price", field="price")
     currency = "UAH" if price_text is not None else None
     if price_text is None:
         price_text = text("priceRUSD", field="price")
@@ -114,7 +118,10 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
             delivery_min = delivery_max = stock_days
             delivery_text = f"stock days={stock.get('days')}"
             lines["delivery"] = stock.sourceline or 0
+    else:
+        availability, availability_text = _price_ua_available(fields.get("available"), lines)
 
+    roles = param_roles.roles(params)
     delivery = fields.get("delivery")
     if delivery is not None and delivery_text is None:
         days = _delivery_days(delivery)
@@ -122,6 +129,15 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
         delivery_text = _describe(delivery)
         if days is not None:
             delivery_min, delivery_max = days
+    if delivery_min is None and delivery_max is None:
+        param = roles.get("delivery")
+        if param is not None and param.value:
+            stated = delivery_days(param.value)
+            if stated is not None or delivery_text is None:
+                delivery_text = param.value
+                lines["delivery"] = param.line or lines.get("delivery", 0)
+            if stated is not None:
+                delivery_min, delivery_max = stated
 
     condition_element = fields.get("condition")
     condition: Condition | None = None
@@ -139,8 +155,18 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
         warranty_text = (guarantee.text or "").strip()
         per_unit = Decimal(1) / Decimal(30) if (guarantee.get("unit") or "").casefold() == "days" else Decimal(1)
         warranty_months = period_months(warranty_text, default_unit=per_unit)
-        if guarantee.get("type"):
-            warranty_text = f"{warranty_text} ({guarantee.get('type')})" if warranty_text else ""
+        kind = (guarantee.get("type") or "").strip()
+        if kind:
+            # `type` says whose warranty it is; without a number it is still a warranty of that kind
+            warranty_text = f"{warranty_text} ({kind})" if warranty_text else GUARANTEE_TYPES.get(kind, kind)
+    elif (param := roles.get("warranty")) is not None:
+        if param.line:
+            lines["warranty"] = param.line
+        warranty_text = param.value
+        warranty_months = period_months(param.value)
+    return_param = roles.get("returns")
+    if return_param is not None and return_param.line:
+        lines["return"] = return_param.line
 
     category_id = text("categoryId", field="category")
     return Offer(
@@ -165,6 +191,7 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
         condition_text=condition_text,
         warranty_months=warranty_months,
         warranty_text=warranty_text,
+        return_text=return_param.value if return_param is not None else None,
         delivery_min_days=delivery_min,
         delivery_max_days=delivery_max,
         delivery_text=delivery_text,
@@ -174,6 +201,18 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
         params=tuple(params),
         lines=lines,
     )
+
+
+def _price_ua_available(
+    element: etree._Element | None, lines: dict[str, int]
+) -> tuple[Availability | None, str | None]:
+    if element is None:
+        return None, None
+    lines["availability"] = element.sourceline or 0
+    raw = (element.text or "").strip()
+    if not raw:
+        return Availability.OUT_OF_STOCK, raw
+    return PRICE_UA_AVAILABLE.get(raw.casefold()) or availability_from_text(raw), raw
 
 
 def _delivery_days(element: etree._Element) -> tuple[int, int] | None:

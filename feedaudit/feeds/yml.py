@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from feedaudit.feeds import params as param_roles
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import (
     iso_duration_months,
@@ -25,9 +26,12 @@ from feedaudit.feeds.values import (
 )
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
-from feedaudit.text import availability_from_text, condition_from_text, period_months
+from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
 RECORD_TAGS = ("offer", "{*}offer")
+# What `manufacturer_warranty` true / false says, in words the warranty vocabulary reads.
+MANUFACTURER_WARRANTY = "manufacturer's warranty"
+NO_MANUFACTURER_WARRANTY = "no manufacturer's warranty"
 
 OLD_PRICE_TAGS = ("oldprice", "price_old", "old_price")
 QUANTITY_TAGS = ("quantity_in_stock", "stock_quantity", "count", "quantity", "stock")
@@ -40,38 +44,19 @@ CONDITION_TYPES = {
     "reduction": Condition.DISCOUNTED,
     "new": Condition.NEW,
 }
-CONDITION_PARAMS = ("стан", "стан товару", "состояние", "состояние товара", "condition", "state")
-WARRANTY_PARAMS = (
-    "гарантія",
-    "гарантия",
-    "гарантійний термін",
-    "гарантийный срок",
-    "гарантійний строк",
-    "гарантійний строк, міс.",
-    "гарантійний термін, міс",
-    "гарантия, мес",
-    "кол-во месяцев гарантии",
-    "термін гарантії",
-    "срок гарантии",
-    "warranty",
-    "guarantee",
-    "гарантія, міс",
-    "гарантия, мес.",
-    "гарантійний період",
-    "гарантийный период",
-)
-RETURN_PARAMS = (
-    "обмін та повернення",
-    "повернення",
-    "обмін/повернення",
-    "обмен и возврат",
-    "возврат",
-    "returns",
-    "return policy",
-    "повернення та обмін",
-)
 # Flavours whose available="false" means "not in stock" rather than "made to order".
 FALSE_MEANS_OUT = {"rozetka", "epicentr"}
+# Prom's own `presence` values (its API and some exports), and the `availability` element some
+# Epicentr generators write.
+PRESENCE_VALUES = {
+    "available": Availability.IN_STOCK,
+    "not_available": Availability.OUT_OF_STOCK,
+    "order": Availability.BACKORDER,
+    "waiting": Availability.PREORDER,
+    "service": Availability.IN_STOCK,
+    "in_stock": Availability.IN_STOCK,
+    "out_of_stock": Availability.OUT_OF_STOCK,
+}
 
 
 def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) -> Iterator[Offer | FeedIssue]:
@@ -172,13 +157,16 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     price_text = text("price", field="price")
     old_price_text = text(*OLD_PRICE_TAGS, field="old_price")
     quantity_text = text(*QUANTITY_TAGS, field="quantity")
+    roles = param_roles.roles(params)
     availability, availability_text = _availability(element, flavour)
     if availability_text is not None:
         lines["availability"] = element.sourceline or 0
-    condition, condition_text = _condition(fields, params, lines)
-    warranty_months, warranty_text = _warranty(fields, params, lines)
-    return_param = _param(params, RETURN_PARAMS)
-    delivery_min, delivery_max, delivery_text = _offer_delivery(fields, lines)
+    else:
+        availability, availability_text = _stated_availability(fields, roles, lines)
+    condition, condition_text = _condition(fields, roles, lines)
+    warranty_months, warranty_text = _warranty(fields, roles, lines)
+    return_param = roles.get("returns")
+    delivery_min, delivery_max, delivery_text = _offer_delivery(fields, roles, lines)
     category_text = text("categoryId", field="category")
     category: str | None = feed.categories.get(category_text, category_text) if category_text else None
     if category is None:
@@ -244,6 +232,24 @@ def _availability(element: etree._Element, flavour: str) -> tuple[Availability |
     return availability_from_text(raw), raw
 
 
+def _stated_availability(
+    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
+) -> tuple[Availability | None, str | None]:
+    """Availability stated elsewhere than `available`: `presence`, `availability`, a param «Наявність»."""
+    for tag in ("presence", "availability"):
+        element = fields.get(tag)
+        if element is not None:
+            raw = (element.text or "").strip()
+            lines["availability"] = element.sourceline or 0
+            return PRESENCE_VALUES.get(raw.casefold()) or availability_from_text(raw), raw
+    param = roles.get("availability")
+    if param is not None:
+        if param.line:
+            lines["availability"] = param.line
+        return availability_from_text(param.value), param.value
+    return None, None
+
+
 def _quantity(text: str | None, element: etree._Element) -> int | None:
     if text is not None:
         return parse_int(text)
@@ -256,7 +262,7 @@ def _quantity(text: str | None, element: etree._Element) -> int | None:
 
 
 def _condition(
-    fields: dict[str, etree._Element], params: list[Param], lines: dict[str, int]
+    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
 ) -> tuple[Condition | None, str | None]:
     element = fields.get("condition")
     if element is not None:
@@ -269,16 +275,22 @@ def _condition(
         value = (state.text or "").strip()
         lines["condition"] = state.sourceline or 0
         return condition_from_text(value), value
-    param = _param(params, CONDITION_PARAMS)
+    param = roles.get("condition")
     if param is not None:
         if param.line:
             lines["condition"] = param.line
         return condition_from_text(param.value), param.value
+    flag = roles.get("condition-flag")
+    flagged = param_roles.condition_flag(flag)
+    if flag is not None and flagged is not None:
+        if flag.line:
+            lines["condition"] = flag.line
+        return flagged, f"{flag.name}: {flag.value}"
     return None, None
 
 
 def _warranty(
-    fields: dict[str, etree._Element], params: list[Param], lines: dict[str, int]
+    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
 ) -> tuple[Decimal | None, str | None]:
     days = fields.get("warranty-days")
     if days is not None:
@@ -288,7 +300,7 @@ def _warranty(
         if months is None and parse_int(raw) is not None:
             months = Decimal(parse_int(raw) or 0) / 30
         return months, raw
-    param = _param(params, WARRANTY_PARAMS)
+    param = roles.get("warranty")
     if param is not None:
         if param.line:
             lines["warranty"] = param.line
@@ -307,21 +319,43 @@ def _warranty(
     if manufacturer is not None:
         lines["warranty"] = manufacturer.sourceline or 0
         raw = (manufacturer.text or "").strip()
-        return None, f"manufacturer_warranty={raw}" if parse_bool(raw) is not None else raw
+        stated = parse_bool(raw)
+        if stated is None:
+            return None, raw
+        return None, MANUFACTURER_WARRANTY if stated else NO_MANUFACTURER_WARRANTY
     return None, None
 
 
 def _offer_delivery(
-    fields: dict[str, etree._Element], lines: dict[str, int]
+    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
 ) -> tuple[int | None, int | None, str | None]:
     options = fields.get("delivery-options")
     if options is None:
-        return None, None, None
+        return _stated_delivery(fields, roles, lines)
     lines["delivery"] = options.sourceline or 0
     days = _delivery_days(options)
     if days is None:
         return None, None, etree.tostring(options, encoding="unicode", with_tail=False)[:200]
     return days
+
+
+def _stated_delivery(
+    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
+) -> tuple[int | None, int | None, str | None]:
+    """Delivery terms in words: a param «Доставка» / «Термін доставки», or `sales_notes` naming a time."""
+    param = roles.get("delivery")
+    if param is not None and param.value:
+        if param.line:
+            lines["delivery"] = param.line
+        days = delivery_days(param.value)
+        return (days[0], days[1], param.value) if days else (None, None, param.value)
+    notes = fields.get("sales_notes")
+    if notes is not None:
+        days = delivery_days(notes.text)
+        if days is not None:
+            lines["delivery"] = notes.sourceline or 0
+            return days[0], days[1], (notes.text or "").strip()
+    return None, None, None
 
 
 def _delivery_days(options: etree._Element) -> tuple[int | None, int | None, str] | None:
@@ -342,14 +376,6 @@ def _delivery_days(options: etree._Element) -> tuple[int | None, int | None, str
         if best is None or (candidate[1] is not None and (best[1] is None or candidate[1] < best[1])):
             best = candidate
     return best
-
-
-def _param(params: list[Param], names: tuple[str, ...]) -> Param | None:
-    wanted = set(names)
-    for param in params:
-        if param.name.casefold().strip() in wanted:
-            return param
-    return None
 
 
 def _child(element: etree._Element, name: str) -> etree._Element | None:

@@ -8,7 +8,7 @@ Families (codes are forever, never reused):
 
 from __future__ import annotations
 
-from feedaudit.rules import feed, identity
+from feedaudit.rules import condition, delivery, feed, identity, placeholders, price, stock, warranty
 from feedaudit.rules.base import (
     NoOptions,
     Rule,
@@ -37,8 +37,14 @@ __all__ = [
     "Rule",
     "RuleContext",
     "Scope",
+    "condition",
+    "delivery",
     "feed",
     "identity",
+    "placeholders",
+    "price",
     "registered_rules",
     "rule",
+    "stock",
+    "warranty",
 ]

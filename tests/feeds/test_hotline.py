@@ -50,7 +50,7 @@ def test_hotline_fixture_fields_and_lines(feeds_dir: Path) -> None:
     nikon = got.offers[1]
     assert (nikon.price, nikon.availability, nikon.availability_text) == (
         Decimal(1),
-        Availability.UNKNOWN,
+        Availability.ON_REQUEST,
         "Уточнюйте наявність",
     )
     assert nikon.warranty_months is not None

@@ -150,7 +150,16 @@ def test_url_body_over_the_size_cap(tmp_path: Path) -> None:
     with serve({"/big.xml": Route(body)}) as server:
         result = CliRunner().invoke(
             main,
-            ["check", server.url("/big.xml"), "--max-feed-bytes", "20000", "--output-format", "json"],
+            [
+                "check",
+                server.url("/big.xml"),
+                "--max-feed-bytes",
+                "20000",
+                "--select",
+                "FD,ID",
+                "--output-format",
+                "json",
+            ],
         )
     assert result.exit_code == 1
     report = json.loads(result.stdout)

@@ -224,7 +224,7 @@ def test_condition_spellings(element: str, condition: Condition, text: str, writ
         ('<param name="Гарантія" unit="міс">36</param>', Decimal(36), "36"),
         ('<param name="Гарантия">2 года</param>', Decimal(24), "2 года"),
         ("<warranty>18</warranty>", Decimal(18), "18"),
-        ("<manufacturer_warranty>true</manufacturer_warranty>", None, "manufacturer_warranty=true"),
+        ("<manufacturer_warranty>true</manufacturer_warranty>", None, "manufacturer's warranty"),
     ],
 )
 def test_warranty_spellings(element: str, months: Decimal | None, text: str, write_feed: Callable[..., Path]) -> None:

@@ -1,0 +1,154 @@
+"""DL: delivery time: every offer says how soon it ships, and the time it states is plausible.
+
+A delivery time comes from the offer's own delivery fields, from a delivery phrase in a
+delivery-scoped field («Доставка 1-2 дні», «Під замовлення 5-7 днів» as a stock status), or from the
+shop-wide default the feed declares once. Descriptions are not read: marketplaces take delivery
+terms from the structured fields, not from prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import Field
+
+from feedaudit.config import Section
+from feedaudit.model import FeedInfo, Offer, Problem, Severity
+from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.text import delivery_days
+
+
+def _offer_days(offer: Offer) -> tuple[int | None, int | None] | None:
+    """The delivery time the offer itself states: its delivery fields, or a delivery phrase."""
+    if offer.delivery_min_days is not None or offer.delivery_max_days is not None:
+        return offer.delivery_min_days, offer.delivery_max_days
+    for text in (offer.delivery_text, offer.availability_text):
+        days = delivery_days(text)
+        if days is not None:
+            return days
+    return None
+
+
+def _shop_days(feed: FeedInfo) -> tuple[int | None, int | None] | None:
+    if feed.delivery_min_days is not None or feed.delivery_max_days is not None:
+        return feed.delivery_min_days, feed.delivery_max_days
+    return delivery_days(feed.delivery_text)
+
+
+@rule(
+    "DL001",
+    "missing-delivery-time",
+    summary="Neither the offer nor the shop states a delivery time",
+    severity=Severity.WARNING,
+    scope=Scope.OFFER,
+)
+def missing_delivery_time(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports an offer for which the feed states no delivery or dispatch time: no offer-level
+    delivery time (YML `delivery-options` `days`, Hotline `delivery` `time` or `stock` `days`, Google
+    `g:shipping` handling and transit times or `g:min_handling_time`), no delivery phrase in a
+    delivery field or stock status («Доставка 1-2 дні», «відправка в день замовлення», «Под заказ,
+    срок поставки 2-3 недели», "ships in 2 days"), and no shop-wide default (YML shop
+    `delivery-options`, Hotline shop `delivery`). Delivery terms that give no time («Доставка Новою
+    Поштою») do not count. Descriptions are not read.
+
+    ## Why is this bad?
+    Buyers choose between shops by how soon the goods arrive, and marketplaces require real
+    delivery terms (Rozetka: «реальные сроки доставки»). Where the marketplace takes the time from
+    the feed, an offer without one is shown with none, or with the slowest default.
+
+    ## Example
+    ```xml
+    <item><id>CAM-9</id><priceRUAH>24999</priceRUAH><stock>Під замовлення</stock></item>
+    ```
+
+    Use instead:
+    ```xml
+    <item><id>CAM-9</id><priceRUAH>24999</priceRUAH><stock days="10">Під замовлення</stock></item>
+    ```
+    """
+    if _offer_days(offer) is not None or _shop_days(ctx.feed) is not None:
+        return
+    if offer.delivery_text:
+        message = f'delivery terms "{offer.delivery_text}" state no time, and the feed gives no shop-wide default'
+    else:
+        message = "the offer states no delivery time, and the feed gives no shop-wide default"
+    yield Problem(message, field="delivery")
+
+
+class DeliveryLimitOptions(Section):
+    max_days: int = Field(default=60, gt=0, description="The longest plausible delivery time, in days.")
+
+
+def _implausible(days: tuple[int | None, int | None], limit: int) -> str | None:
+    low, high = days
+    if (low is not None and low < 0) or (high is not None and high < 0):
+        return "is negative"
+    if low is not None and high is not None and low > high:
+        return "starts after it ends"
+    if high is not None and high > limit:
+        return f"is longer than {limit} days"
+    return None
+
+
+def _describe(days: tuple[int | None, int | None]) -> str:
+    low, high = days
+    if low is None or high is None or low == high:
+        return f"{high if low is None else low} days"
+    return f"{low}-{high} days"
+
+
+@rule(
+    "DL002",
+    "implausible-delivery-time",
+    summary="A delivery time is negative, ends before it starts, or is implausibly long",
+    severity=Severity.WARNING,
+    scope=Scope.OFFER,
+    options=DeliveryLimitOptions,
+)
+def implausible_delivery_time(offer: Offer, ctx: RuleContext[DeliveryLimitOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports a delivery time below zero, a range whose minimum is above its maximum («5-2 дні»,
+    `min_transit_time` 5 with `max_transit_time` 2), or one longer than `max-days` (60 by default,
+    the longest "on order" term YML allows). An offer's own time is checked on each offer; the
+    shop-wide default once, on the first offer that relies on it.
+
+    ## Why is this bad?
+    Such values come from broken exports (a sign lost, fields swapped, hours written as days); the
+    marketplace rejects the delivery option or shows the buyer a promise nobody can keep.
+
+    ## Options
+    - `max-days` (int, default 60): the longest plausible delivery time.
+
+    ## Example
+    ```xml
+    <delivery-options><option cost="0" days="5-2"/></delivery-options>
+    ```
+
+    Use instead:
+    ```xml
+    <delivery-options><option cost="0" days="2-5"/></delivery-options>
+    ```
+    """
+    limit = ctx.options.max_days
+    own = _offer_days(offer)
+    if own is not None:
+        fault = _implausible(own, limit)
+        if fault is not None:
+            yield Problem(f"delivery time {_describe(own)} {fault}", field="delivery")
+        return
+    if ctx.state.get("shop_checked"):
+        return
+    ctx.state["shop_checked"] = True
+    shop = _shop_days(ctx.feed)
+    if shop is not None:
+        fault = _implausible(shop, limit)
+        if fault is not None:
+            yield Problem(
+                f"the shop-wide delivery time {_describe(shop)} {fault}",
+                field="delivery",
+                value=ctx.feed.delivery_text,
+                line=ctx.feed.delivery_line,
+            )
