@@ -21,6 +21,7 @@ from feedaudit._version import __version__
 from feedaudit.config import load_settings, override
 from feedaudit.engine import Engine
 from feedaudit.errors import FeedauditError
+from feedaudit.inventory.settings import InventorySettings, parse_column_map, parse_tolerance, with_overrides
 from feedaudit.progress import ProgressLine
 from feedaudit.report import REPORTERS
 from feedaudit.rules import FAMILIES, registered_rules
@@ -101,6 +102,14 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
 @click.option("--max-feed-bytes", type=click.IntRange(min=1), help="Cap on a feed's decompressed size.")
+@click.option("--inventory", "inventory_source", metavar="SRC", help="Inventory: CSV/TSV/XLSX/JSON file or SQL URL.")
+@click.option("--inventory-map", metavar="MAP", help="Inventory columns: key=Артикул,price=Ціна,quantity=…")
+@click.option("--inventory-table", metavar="NAME", help="SQL inventory: the table to read.")
+@click.option("--inventory-query", metavar="SQL", help="SQL inventory: the query to run.")
+@click.option(
+    "--match-on", type=click.Choice(["id", "vendor-code", "barcode"]), help="Offer field matched to the inventory key."
+)
+@click.option("--price-tolerance", metavar="AMOUNT|PCT%", help="Tolerated price drift (IV001): 5, 2% or 5,2%.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
 @handle_errors
@@ -117,6 +126,12 @@ def check(
     exit_zero: bool,
     statistics: bool,
     max_feed_bytes: int | None,
+    inventory_source: str | None,
+    inventory_map: str | None,
+    inventory_table: str | None,
+    inventory_query: str | None,
+    match_on: str | None,
+    price_tolerance: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -131,6 +146,10 @@ def check(
         output_format=output_format,
         fail_on=fail_on,
         max_feed_bytes=max_feed_bytes,
+        inventory=_inventory_overrides(
+            settings.inventory, inventory_source, inventory_map, inventory_table, inventory_query, match_on
+        ),
+        rules=_tolerance_overrides(settings.rules, price_tolerance),
     )
     progress = ProgressLine.for_terminal(quiet)
     engine = Engine(settings, progress=progress)
@@ -143,6 +162,31 @@ def check(
             if progress is not None:
                 progress.clear()
     sys.exit(exit_code(summary, settings, exit_zero=exit_zero))
+
+
+def _inventory_overrides(
+    section: InventorySettings,
+    source: str | None,
+    column_map: str | None,
+    table: str | None,
+    query: str | None,
+    match_on: str | None,
+) -> InventorySettings | None:
+    try:
+        columns = None if column_map is None else parse_column_map(column_map)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--inventory-map") from exc
+    return with_overrides(section, source=source, columns=columns, table=table, query=query, match_on=match_on)
+
+
+def _tolerance_overrides(rules: dict[str, dict[str, Any]], tolerance: str | None) -> dict[str, dict[str, Any]] | None:
+    if tolerance is None:
+        return None
+    try:
+        options = parse_tolerance(tolerance)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--price-tolerance") from exc
+    return rules | {"IV001": rules.get("IV001", {}) | options}
 
 
 @main.command()
