@@ -108,7 +108,9 @@ def _statement(connection: Any, shown: str, table: str | None, query: str | None
         table = names[0]
     schema, _, name = table.rpartition(".")
     reflected = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=connection)
-    return sa.select(reflected)
+    # untyped columns: values come as the driver gives them (a text cell in a NUMERIC column is no crash)
+    columns = [sa.column(column.name) for column in reflected.columns]
+    return sa.select(*columns).select_from(sa.table(name, schema=schema or None))
 
 
 def _tables_hint(engine: Any) -> str:

@@ -63,15 +63,21 @@ def _where(item: InventoryItem) -> str:
 
 
 def _amount(value: Decimal, currency: str | None) -> str:
-    text = format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    if value == value.to_integral_value():
+        text = format(value.quantize(Decimal(1)), "f")
+    else:
+        exponent = value.normalize().as_tuple().exponent
+        text = format(value.quantize(CENT) if isinstance(exponent, int) and exponent > -2 else value, "f")
     return f"{text} {currency}" if currency else text
 
 
 def offer_currency(offer: Offer, feed: FeedInfo) -> str | None:
     """The offer's currency, or the feed's only / base (rate 1) currency when the offer names none."""
-    named = currency_code(offer.currency)
-    if named is not None:
-        return named
+    return currency_code(offer.currency) or base_currency(feed)
+
+
+def base_currency(feed: FeedInfo) -> str | None:
+    """The feed's own currency: the one with rate 1, or the only one listed."""
     codes = {currency_code(code): rate for code, rate in feed.currencies.items()}
     codes.pop(None, None)
     if len(codes) == 1:
@@ -118,7 +124,9 @@ def inventory_price_drift(
     Compares each offer's price with the price of its inventory row and reports a difference beyond
     the tolerance. When the two are in different currencies, the inventory price is converted with the
     feed's own `<currencies>` rates; when the feed gives no numeric rate (`rate="CB"`), the comparison
-    is refused once per currency pair, with the reason.
+    is refused once per currency pair, with the reason. Inventory prices are in the currency their
+    column or header names (`Ціна, USD`), else `[inventory] currency`, else the feed's base currency
+    (rate 1), else the offer's.
 
     ## Why is this bad?
     A buyer who orders at the feed's price and is then asked for the shop's real price complains, and
@@ -148,7 +156,7 @@ def inventory_price_drift(
     if item is None or offer.price is None or item.price is None:
         return
     feed_currency = offer_currency(offer, ctx.feed)
-    stock_currency = item.currency
+    stock_currency = item.currency or base_currency(ctx.feed)
     expected = item.price
     converted = ""
     if feed_currency and stock_currency and feed_currency != stock_currency:
