@@ -94,10 +94,24 @@ def open_csv(path: Path, source: str, *, delimiter: str | None, encoding: str | 
             )
         yield table
     except UnicodeDecodeError as exc:
+        where = _first_undecodable_line(path, encoding)
         raise InventoryError(
-            f"{source}: line {reader.line_num + 1} is not valid {encoding} ({exc.reason}); save the file as UTF-8"
+            f"{source}: line {where} is not valid {encoding} ({exc.reason}); save the file as UTF-8"
         ) from exc
     except csv.Error as exc:
         raise InventoryError(f"{source}: line {reader.line_num}: {exc}") from exc
     finally:
         handle_text.close()
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int | str:
+    """The number of the first line that does not decode (the text reader decodes ahead in blocks)."""
+    if encoding.startswith("utf-16"):
+        return "?"
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                return number
+    return "?"

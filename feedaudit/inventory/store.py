@@ -45,7 +45,8 @@ class InventoryIssue:
 
     kind: IssueKind
     row: int
-    column: str | None
+    role: str  # key, price, quantity
+    column: str | None  # the header of that column
     value: str | None
     message: str
     key: str | None = None
@@ -187,7 +188,7 @@ class Inventory:
             key = (normalise_key(key, "barcode") or "") if barcode else key.strip()
             if not key:
                 if any(cell_text(cell).strip() for cell in row):
-                    self._issue(IssueKind.MISSING_KEY, number, columns.name("key"), None, "row has no key")
+                    self._issue(IssueKind.MISSING_KEY, number, "key", None, "row has no key")
                 continue
             if key in index_of:
                 rows_of_key = duplicates.get(key)
@@ -209,10 +210,10 @@ class Inventory:
                     value = price_units(text)
                     if value is None:
                         self._issue(
-                            IssueKind.NOT_A_NUMBER, number, columns.name("price"), text, "price is not a number", key
+                            IssueKind.NOT_A_NUMBER, number, "price", text, "price is not a number", key
                         )
                     elif value < 0:
-                        self._issue(IssueKind.NEGATIVE, number, columns.name("price"), text, "price is negative", key)
+                        self._issue(IssueKind.NEGATIVE, number, "price", text, "price is negative", key)
                     else:
                         units = value
             prices.append(units)
@@ -227,12 +228,12 @@ class Inventory:
                     whole = whole_number(text)
                     if whole is None:
                         self._issue(
-                            IssueKind.NOT_A_NUMBER, number, columns.name("quantity"), text,
+                            IssueKind.NOT_A_NUMBER, number, "quantity", text,
                             "quantity is not a whole number", key,
                         )  # fmt: skip
                     elif whole < 0:
                         self._issue(
-                            IssueKind.NEGATIVE, number, columns.name("quantity"), text, "quantity is negative", key
+                            IssueKind.NEGATIVE, number, "quantity", text, "quantity is negative", key
                         )
                     else:
                         count = whole
@@ -282,8 +283,9 @@ class Inventory:
         return len(self._currencies) - 1
 
     def _issue(
-        self, kind: IssueKind, row: int, column: str | None, value: str | None, message: str, key: str | None = None
+        self, kind: IssueKind, row: int, role: str, value: str | None, message: str, key: str | None = None
     ) -> None:
         self.issue_count += 1
         if len(self.issues) < ISSUE_LIMIT:
-            self.issues.append(InventoryIssue(kind, row, column, value, message, key))
+            column = self.columns.name(role) if self.columns is not None else None
+            self.issues.append(InventoryIssue(kind, row, role, column, value, message, key))

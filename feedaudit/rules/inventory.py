@@ -478,7 +478,7 @@ def invalid_inventory_value(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iter
         yield Problem(
             f"{inventory.source} row {issue.row}{column}: {issue.message}{value}",
             offer_id=issue.key,
-            field=f"inventory:{issue.row}:{issue.column or ''}",
+            field=f"inventory.{issue.role}" if issue.key is not None else f"inventory.row{issue.row}",
             value=issue.value,
         )
     hidden = inventory.issue_count - len(inventory.issues)
