@@ -38,7 +38,7 @@ def shown_url(url: str) -> str:
 def open_sql(url: str, *, table: str | None, query: str | None) -> Iterator[Table]:
 
     engine = _engine(url)
-    shown = engine.url.render_as_string(hide_password=True)
+    shown = shown_url(url)
     try:
         with engine.connect() as connection:
             statement = _statement(connection, shown, table, query)
@@ -109,7 +109,7 @@ def _statement(connection: Any, shown: str, table: str | None, query: str | None
     schema, _, name = table.rpartition(".")
     reflected = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=connection)
     # untyped columns: values come as the driver gives them (a text cell in a NUMERIC column is no crash)
-    columns = [sa.column(column.name) for column in reflected.columns]
+    columns: list[Any] = [sa.column(column.name) for column in reflected.columns]
     return sa.select(*columns).select_from(sa.table(name, schema=schema or None))
 
 

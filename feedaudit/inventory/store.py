@@ -209,9 +209,7 @@ class Inventory:
                 if text:
                     value = price_units(text)
                     if value is None:
-                        self._issue(
-                            IssueKind.NOT_A_NUMBER, number, "price", text, "price is not a number", key
-                        )
+                        self._issue(IssueKind.NOT_A_NUMBER, number, "price", text, "price is not a number", key)
                     elif value < 0:
                         self._issue(IssueKind.NEGATIVE, number, "price", text, "price is negative", key)
                     else:
@@ -232,9 +230,7 @@ class Inventory:
                             "quantity is not a whole number", key,
                         )  # fmt: skip
                     elif whole < 0:
-                        self._issue(
-                            IssueKind.NEGATIVE, number, "quantity", text, "quantity is negative", key
-                        )
+                        self._issue(IssueKind.NEGATIVE, number, "quantity", text, "quantity is negative", key)
                     else:
                         count = whole
             quantities.append(count)

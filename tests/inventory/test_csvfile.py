@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -84,4 +85,4 @@ def test_short_rows_and_blank_lines_are_read(tmp_path: Path) -> None:
     a, b = inventory.get("A"), inventory.get("B")
     assert a is not None
     assert b is not None
-    assert (a.price, a.quantity, a.row, b.price, b.quantity, b.row) == (10, None, 3, None, 4, 4)
+    assert (a.price, a.quantity, a.row, b.price, b.quantity, b.row) == (Decimal(10), None, 3, None, 4, 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -56,7 +57,7 @@ def test_sqlite_url_with_table_and_query(drift_feed: Path) -> None:
 
 def test_xlsx_with_typed_cells_named_sheet_and_barcodes(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
-    workbook.active.title = "Інше"
+    workbook.worksheets[0].title = "Інше"
     sheet = workbook.create_sheet("Залишки")
     sheet.append([])  # a blank first row
     sheet.append(["Штрихкод", "Ціна, USD", "Остаток"])
@@ -67,7 +68,7 @@ def test_xlsx_with_typed_cells_named_sheet_and_barcodes(tmp_path: Path) -> None:
     inventory = load_inventory(path, InventorySettings(sheet="Залишки", match_on="barcode"))
     first = inventory.get("4820000000001")
     assert first is not None
-    assert (first.price, first.currency, first.quantity, first.row) == (12.5, "USD", 3, 3)
+    assert (first.price, first.currency, first.quantity, first.row) == (Decimal("12.5"), "USD", 3, 3)
     second = inventory.get("12345678905")
     assert second is not None
     assert (str(second.price), second.quantity) == ("1299.5", None)
