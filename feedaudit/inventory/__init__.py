@@ -114,5 +114,5 @@ def _load(opener: AbstractContextManager[Table], shown: str, options: InventoryS
     with opener as table:
         columns = map_columns(table.headers, options.columns, options.match_on, shown)
         inventory = Inventory(shown, options.match_on, columns)
-        inventory.load(table.rows, table.first_row, options.currency)
+        inventory.load(table.rows, table.first_row, options.currency, text=table.text)
     return inventory.finish()

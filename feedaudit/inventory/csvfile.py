@@ -87,6 +87,7 @@ def open_csv(path: Path, source: str, *, delimiter: str | None, encoding: str | 
     reader = csv.reader(handle_text, delimiter=delimiter)
     try:
         table = split_header(reader, source)
+        table.text = True
         if len(table.headers) < 2:
             raise InventoryError(
                 f"{source}: the header {table.headers[0]!r} is one column when split on "

@@ -14,11 +14,13 @@ import enum
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from feedaudit.errors import InventoryError
 from feedaudit.inventory.cells import (
     MISSING,
+    SCALE,
     cell_text,
     price_units,
     status_of,
@@ -29,6 +31,7 @@ from feedaudit.inventory.columns import ColumnMap, currency_code
 from feedaudit.inventory.settings import MatchOn
 from feedaudit.model import Availability, InventoryItem, Offer
 
+_NO_STATUS: tuple[str | None, Availability | None] = (None, None)
 ISSUE_LIMIT = 1000  # invalid cells kept for reporting; the rest are only counted
 _STOCKED = (Availability.IN_STOCK,)
 
@@ -74,9 +77,10 @@ class Inventory:
         self._row = array("q")
         self._price = array("q")
         self._quantity = array("q")
-        self._currency = bytearray()
+        self._currency = bytearray()  # stays empty without a currency column
         self._currencies: list[str | None] = [None]
-        self._status = array("I")
+        self._default_currency = 0
+        self._status = array("I")  # stays empty without an availability column
         self._statuses: list[tuple[str | None, Availability | None]] = [(None, None)]
         self._seen = bytearray()
         self._seen_source: str | None = None
@@ -103,11 +107,18 @@ class Inventory:
         if offer.source != self._seen_source:
             self._seen_source = offer.source
             self._seen = bytearray(len(self._index))
-        key = self.key_of(offer)
-        if key is None:
-            return None
-        index = self._index.get(key)
-        if index is None:
+        if self.match_on == "id":  # the common case, inline
+            key = offer.offer_id
+            if key is None:
+                return None
+            index = self._index.get(key)
+            if index is None:
+                key = key.strip()
+                index = self._index.get(key)
+        else:
+            key = self.key_of(offer)
+            index = None if key is None else self._index.get(key)
+        if index is None or key is None:
             return None
         self._seen[index] = 1
         return self._item(key, index)
@@ -134,129 +145,121 @@ class Inventory:
         quantity: int | None = self._quantity[index]
         if quantity == MISSING:
             quantity = None
-        price = None if units == MISSING else units_to_decimal(units)
-        status_text, availability = self._statuses[self._status[index]]
+        if units == MISSING:
+            price = None
+        else:
+            whole, rest = divmod(units, SCALE)
+            price = Decimal(whole) if rest == 0 else units_to_decimal(units)
+        status_text, availability = self._statuses[self._status[index]] if self._status else _NO_STATUS
         if (availability is None or availability is Availability.UNKNOWN) and quantity is not None:
             availability = Availability.IN_STOCK if quantity > 0 else Availability.OUT_OF_STOCK
+        currency = self._currencies[self._currency[index] if self._currency else self._default_currency]
+        # positional, in InventoryItem's field order (raw cell text is not kept: memory)
         return InventoryItem(
-            key=key,
-            price=price,
-            price_text=None if price is None else str(price),
-            currency=self._currencies[self._currency[index]],
-            quantity=quantity,
-            quantity_text=None if quantity is None else str(quantity),
-            availability=availability,
-            availability_text=status_text,
-            source=self.source,
-            row=self._row[index],
+            key, price, None, currency, quantity, None, availability, status_text, self.source, self._row[index]
         )
 
     # -- loading ----------------------------------------------------------------------------------
 
-    def load(self, rows: Iterable[Sequence[Any]], first_row: int, default_currency: str | None = None) -> None:
-        """Add data rows (cells in header order); `first_row` is the number of the first one."""
+    def load(
+        self, rows: Iterable[Sequence[Any]], first_row: int, default_currency: str | None = None, *, text: bool = True
+    ) -> None:
+        """Add data rows (cells in header order); `first_row` is the number of the first one.
+
+        `text=True` says every cell is already a `str` (CSV); typed cells (XLSX, JSON, SQL) are turned
+        into text first. The loop is written for speed: it runs once per row of a million-row file.
+        """
         columns = self.columns
         if columns is None:
             raise InventoryError(f"{self.source}: no column map")
-        key_at = columns.key
-        price_at = columns.price
-        quantity_at = columns.quantity
-        status_at = columns.availability
-        currency_at = columns.currency
+        if not text:
+            rows = ([cell_text(cell) for cell in row] for row in rows)
+        key_at, price_at, quantity_at = columns.key, columns.price, columns.quantity
+        status_at, currency_at = columns.availability, columns.currency
         width = 1 + max(i for i in (key_at, price_at, quantity_at, status_at, currency_at) if i is not None)
-        fallback = currency_code(default_currency) or columns.price_currency
-        default_currency_index = self._intern_currency(fallback)
+        self._default_currency = self._intern_currency(currency_code(default_currency) or columns.price_currency)
         barcode = self.match_on == "barcode"
 
-        index_of = self._index
-        row_numbers, prices, quantities = self._row, self._price, self._quantity
-        currencies, statuses = self._currency, self._status
+        index_of, duplicates = self._index, self.duplicates
+        add_row, add_price, add_quantity = self._row.append, self._price.append, self._quantity.append
+        add_status = self._status.append if status_at is not None else None
+        add_currency = self._currency.append if currency_at is not None else None
         status_codes: dict[str, int] = {"": 0}
-        currency_codes: dict[str, int] = {"": default_currency_index}
-        duplicates = self.duplicates
+        currency_codes: dict[str, int] = {"": self._default_currency}
+        issue = self._issue
+        count = len(index_of)
         number = first_row - 1
-        for cells in rows:
+        for row in rows:
             number += 1
-            row = cells
             if len(row) < width:
-                if not any(cell_text(cell).strip() for cell in row):
+                if not any(cell.strip() for cell in row):
                     continue  # a blank line
-                row = [*row, *([""] * (width - len(row)))]
+                row = [*row, *([""] * (width - len(row)))]  # noqa: PLW2901 (a short row, padded)
             key = row[key_at]
-            if key.__class__ is not str:
-                key = cell_text(key)
             key = (normalise_key(key, "barcode") or "") if barcode else key.strip()
             if not key:
-                if any(cell_text(cell).strip() for cell in row):
-                    self._issue(IssueKind.MISSING_KEY, number, "key", None, "row has no key")
+                if any(cell.strip() for cell in row):
+                    issue(IssueKind.MISSING_KEY, number, "key", None, "row has no key")
                 continue
-            if key in index_of:
+            index = index_of.setdefault(key, count)
+            if index != count:
                 rows_of_key = duplicates.get(key)
                 if rows_of_key is None:
-                    duplicates[key] = [row_numbers[index_of[key]], number]
+                    duplicates[key] = [self._row[index], number]
                 else:
                     rows_of_key.append(number)
                 continue
-            index_of[key] = len(row_numbers)
-            row_numbers.append(number)
+            count += 1
+            add_row(number)
 
-            units = MISSING
-            if price_at is not None:
-                text = row[price_at]
-                if text.__class__ is not str:
-                    text = cell_text(text)
-                text = text.strip()
-                if text:
-                    value = price_units(text)
-                    if value is None:
-                        self._issue(IssueKind.NOT_A_NUMBER, number, "price", text, "price is not a number", key)
-                    elif value < 0:
-                        self._issue(IssueKind.NEGATIVE, number, "price", text, "price is negative", key)
-                    else:
-                        units = value
-            prices.append(units)
+            if price_at is None:
+                add_price(MISSING)
+            else:
+                cell = row[price_at]
+                if cell.isdigit():
+                    add_price(int(cell) * SCALE)
+                else:
+                    cell = cell.strip()
+                    units = price_units(cell) if cell else MISSING
+                    if units is None:
+                        issue(IssueKind.NOT_A_NUMBER, number, "price", cell, "price is not a number", key)
+                        units = MISSING
+                    elif units < 0 and units != MISSING:
+                        issue(IssueKind.NEGATIVE, number, "price", cell, "price is negative", key)
+                        units = MISSING
+                    add_price(units)
 
-            count = MISSING
-            if quantity_at is not None:
-                text = row[quantity_at]
-                if text.__class__ is not str:
-                    text = cell_text(text)
-                text = text.strip()
-                if text:
-                    whole = whole_number(text)
+            if quantity_at is None:
+                add_quantity(MISSING)
+            else:
+                cell = row[quantity_at]
+                if cell.isdigit():
+                    add_quantity(int(cell))
+                else:
+                    cell = cell.strip()
+                    whole = whole_number(cell) if cell else MISSING
                     if whole is None:
-                        self._issue(
-                            IssueKind.NOT_A_NUMBER, number, "quantity", text,
-                            "quantity is not a whole number", key,
-                        )  # fmt: skip
-                    elif whole < 0:
-                        self._issue(IssueKind.NEGATIVE, number, "quantity", text, "quantity is negative", key)
-                    else:
-                        count = whole
-            quantities.append(count)
+                        issue(IssueKind.NOT_A_NUMBER, number, "quantity", cell, "quantity is not a whole number", key)
+                        whole = MISSING
+                    elif whole < 0 and whole != MISSING:
+                        issue(IssueKind.NEGATIVE, number, "quantity", cell, "quantity is negative", key)
+                        whole = MISSING
+                    add_quantity(whole)
 
-            code = 0
-            if status_at is not None:
-                text = row[status_at]
-                if text.__class__ is not str:
-                    text = cell_text(text)
-                code_or_none = status_codes.get(text)
-                if code_or_none is None:
-                    code_or_none = status_codes[text] = self._intern_status(text)
-                code = code_or_none
-            statuses.append(code)
+            if add_status is not None:
+                cell = row[status_at]  # type: ignore[index]
+                code = status_codes.get(cell)
+                if code is None:
+                    code = status_codes[cell] = self._intern_status(cell)
+                add_status(code)
 
-            currency_index = default_currency_index
-            if currency_at is not None:
-                text = row[currency_at]
-                if text.__class__ is not str:
-                    text = cell_text(text)
-                known = currency_codes.get(text)
+            if add_currency is not None:
+                cell = row[currency_at]  # type: ignore[index]
+                known = currency_codes.get(cell)
                 if known is None:
-                    named = currency_code(text)
-                    known = currency_codes[text] = self._intern_currency(named) if named else default_currency_index
-                currency_index = known
-            currencies.append(currency_index)
+                    named = currency_code(cell)
+                    known = currency_codes[cell] = self._intern_currency(named) if named else self._default_currency
+                add_currency(known)
 
     def finish(self) -> Inventory:
         """Check the load gave rows at all; ready the seen-tracking."""

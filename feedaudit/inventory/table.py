@@ -17,6 +17,7 @@ class Table:
     headers: list[str]
     rows: Iterable[Sequence[Any]]
     first_row: int
+    text: bool = False  # every cell is already a str (CSV); otherwise cells are typed values
 
 
 def split_header(rows: Iterable[Sequence[Any]], source: str) -> Table:
