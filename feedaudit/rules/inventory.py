@@ -388,8 +388,8 @@ def in_stock_item_missing_from_feed(feed: FeedInfo, ctx: RuleContext[NoOptions])
             continue
         amount = f"quantity {item.quantity}" if item.quantity is not None else repr(item.availability_text or "")
         yield Problem(
-            f"inventory item {item.key!r} is in stock ({amount}, {_where(item)}) but no offer in the feed has "
-            f"that {label}",
+            f"inventory item {item.key!r} is in stock ({amount}, {_where(item)}) but the feed has no offer with "
+            f"that {label.removeprefix('offer ')}",
             offer_id=item.key,
             field="inventory",
             expected="in the feed",
