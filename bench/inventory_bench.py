@@ -9,7 +9,8 @@ each phase in its own process so that each peak RSS is that phase's alone:
   load-bare      csv.reader into a dict key -> row (the floor for reading the same file in Python)
   load           feedaudit.load_inventory (header detection, parsing, compact columns, issues)
   join-bare      dict.get(offer.offer_id) for every offer, offers built in batches outside the clock
-  join           the engine's per-offer inventory step: match + IV001-IV004, for every offer
+  join           inventory.match(offer) for every offer: the keyed lookup that yields an InventoryItem
+  join+rules     the engine's per-offer inventory step: match + IV001-IV004 (+ stamping), every offer
   check          `feedaudit check FEED --inventory CSV --select IV` end to end (reader included)
   check-no-inv   `feedaudit check FEED --select ID001`: the same read without an inventory
 
@@ -132,6 +133,19 @@ def phase(name: str, stock: Path, feed: Path, rows: int) -> str:
             count += len(batch)
         return f"{elapsed} {count} {hits}"
     if name == "join":
+        from feedaudit.inventory import load_inventory
+
+        inventory = load_inventory(stock)
+        elapsed, hits, count = 0.0, 0, 0
+        for batch in offer_batches(rows):
+            start = time.perf_counter()
+            for offer in batch:
+                if inventory.match(offer) is not None:
+                    hits += 1
+            elapsed += time.perf_counter() - start
+            count += len(batch)
+        return f"{elapsed} {count} {hits}"
+    if name == "join+rules":
         from feedaudit.config import Settings
         from feedaudit.engine import Engine, _FeedRun
         from feedaudit.inventory import load_inventory
@@ -186,7 +200,7 @@ def main() -> None:
         f"{platform.system()} {platform.release()}"
     )
     results: dict[str, tuple[float, float, str]] = {}
-    for name in ("load-bare", "load", "join-bare", "join"):
+    for name in ("load-bare", "load", "join-bare", "join", "join+rules"):
         command = [
             sys.executable,
             __file__,

@@ -70,6 +70,7 @@ class _FeedRun:
     severities: Mapping[str, Severity | None] = field(default_factory=dict)
     profile_key: tuple[object, ...] = ()
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contexts: dict[str, RuleContext[Any]] = field(default_factory=dict)
 
 
 class Engine:
@@ -203,13 +204,15 @@ class Engine:
                 severity = rule.severity
             if offer is not None and self._ignored_for_offer(run, rule.code, offer):
                 continue
-            ctx = RuleContext(
-                options=active.options,
-                feed=run.feed,
-                profile=self.settings.profile,
-                state=run.states.setdefault(rule.code, {}),
-                extra=self.extra,
-            )
+            ctx = run.contexts.get(rule.code)
+            if ctx is None:  # one context per rule per feed: built once, not per offer
+                ctx = run.contexts[rule.code] = RuleContext(
+                    options=active.options,
+                    feed=run.feed,
+                    profile=self.settings.profile,
+                    state=run.states.setdefault(rule.code, {}),
+                    extra=self.extra,
+                )
             for problem in rule.check(*subject, ctx):
                 yield _stamp(rule, severity, problem, run.feed.source, offer)
 

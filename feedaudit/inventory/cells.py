@@ -74,7 +74,7 @@ def units_to_decimal(units: int) -> Decimal:
 
 def whole_number(text: str) -> int | None:
     """A quantity: `'12'`, `'12.0'`, `'-3'`, `'1 200'`; None when the text is not a whole number."""
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     value = parse_decimal(text)
     if value is None or value != value.to_integral_value():

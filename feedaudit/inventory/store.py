@@ -11,8 +11,9 @@ as marketplaces do with duplicate offers); cells that are not numbers, or negati
 from __future__ import annotations
 
 import enum
+import itertools
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,7 @@ from feedaudit.inventory.settings import MatchOn
 from feedaudit.model import Availability, InventoryItem, Offer
 
 _NO_STATUS: tuple[str | None, Availability | None] = (None, None)
+CHUNK_ROWS = 20_000  # rows taken at a time by the loader
 ISSUE_LIMIT = 1000  # invalid cells kept for reporting; the rest are only counted
 _STOCKED = (Availability.IN_STOCK,)
 
@@ -61,7 +63,7 @@ def normalise_key(value: str | None, match_on: MatchOn) -> str | None:
         return None
     key = value.strip()
     if match_on == "barcode":
-        digits = "".join(ch for ch in key if ch.isdigit())
+        digits = "".join(ch for ch in key if ch.isdecimal())
         key = digits.lstrip("0") or digits
     return key or None
 
@@ -80,6 +82,8 @@ class Inventory:
         self._currency = bytearray()  # stays empty without a currency column
         self._currencies: list[str | None] = [None]
         self._default_currency = 0
+        self._status_codes: dict[str, int] = {}  # cell text -> index in _statuses, while loading
+        self._currency_codes: dict[str, int] = {}  # cell text -> index in _currencies, while loading
         self._status = array("I")  # stays empty without an availability column
         self._statuses: list[tuple[str | None, Availability | None]] = [(None, None)]
         self._seen = bytearray()
@@ -162,30 +166,95 @@ class Inventory:
     # -- loading ----------------------------------------------------------------------------------
 
     def load(
-        self, rows: Iterable[Sequence[Any]], first_row: int, default_currency: str | None = None, *, text: bool = True
+        self,
+        rows: Iterable[Sequence[Any]],
+        first_row: int,
+        default_currency: str | None = None,
+        *,
+        text: bool = True,
+        fast: bool = True,
     ) -> None:
         """Add data rows (cells in header order); `first_row` is the number of the first one.
 
         `text=True` says every cell is already a `str` (CSV); typed cells (XLSX, JSON, SQL) are turned
-        into text first. The loop is written for speed: it runs once per row of a million-row file.
+        into text first. Rows are taken in chunks: a chunk of plain rows (unique trimmed keys, whole
+        numbers, every column present) is added column by column at C speed; any other chunk goes row
+        by row (`fast=False` sends every chunk that way; both give the same inventory).
         """
         columns = self.columns
         if columns is None:
             raise InventoryError(f"{self.source}: no column map")
         if not text:
             rows = ([cell_text(cell) for cell in row] for row in rows)
+        self._default_currency = self._intern_currency(currency_code(default_currency) or columns.price_currency)
+        self._status_codes = {"": 0}
+        self._currency_codes = {"": self._default_currency}
+        iterator = iter(rows)
+        number = first_row
+        while chunk := list(itertools.islice(iterator, CHUNK_ROWS)):
+            if not (fast and self._load_plain(chunk, number)):
+                self._load_rows(chunk, number)
+            number += len(chunk)
+
+    def _load_plain(self, chunk: list[Sequence[str]], first_row: int) -> bool:
+        """Add a chunk column by column if every row is plain; False (and nothing added) otherwise."""
+        columns = self.columns
+        assert columns is not None
         key_at, price_at, quantity_at = columns.key, columns.price, columns.quantity
         status_at, currency_at = columns.availability, columns.currency
         width = 1 + max(i for i in (key_at, price_at, quantity_at, status_at, currency_at) if i is not None)
-        self._default_currency = self._intern_currency(currency_code(default_currency) or columns.price_currency)
-        barcode = self.match_on == "barcode"
+        if self.match_on == "barcode" or min(map(len, chunk)) < width:
+            return False
+        table = list(zip(*chunk, strict=False))
+        keys = list(map(str.strip, table[key_at]))
+        if not all(keys) or len(set(keys)) != len(keys) or not self._index.keys().isdisjoint(keys):
+            return False
+        prices = quantities = None
+        if price_at is not None:
+            if not all(map(str.isdecimal, table[price_at])):
+                return False
+            prices = table[price_at]
+        if quantity_at is not None:
+            if not all(map(str.isdecimal, table[quantity_at])):
+                return False
+            quantities = table[quantity_at]
+        # isdecimal() cells are exactly what int() reads (unlike isdigit(): "²")
+        price_units_ = [int(cell) * SCALE for cell in prices] if prices is not None else None
+        quantity_values = list(map(int, quantities)) if quantities is not None else None
+        count, size = len(self._index), len(chunk)
+        self._index.update(zip(keys, range(count, count + size), strict=True))
+        self._row.extend(range(first_row, first_row + size))
+        self._price.extend(price_units_ if price_units_ is not None else [MISSING] * size)
+        self._quantity.extend(quantity_values if quantity_values is not None else [MISSING] * size)
+        if status_at is not None:
+            self._status.extend(self._codes(table[status_at], self._status_codes, self._intern_status))
+        if currency_at is not None:
+            self._currency.extend(self._codes(table[currency_at], self._currency_codes, self._currency_index))
+        return True
 
+    @staticmethod
+    def _codes(cells: Sequence[str], codes: dict[str, int], intern: Callable[[str], int]) -> list[int]:
+        for cell in set(cells) - codes.keys():
+            codes[cell] = intern(cell)
+        return list(map(codes.__getitem__, cells))
+
+    def _currency_index(self, cell: str) -> int:
+        named = currency_code(cell)
+        return self._intern_currency(named) if named else self._default_currency
+
+    def _load_rows(self, rows: Iterable[Sequence[str]], first_row: int) -> None:
+        """Add rows one by one: short and blank rows, keys to trim or repeated, cells that need parsing."""
+        columns = self.columns
+        assert columns is not None
+        key_at, price_at, quantity_at = columns.key, columns.price, columns.quantity
+        status_at, currency_at = columns.availability, columns.currency
+        width = 1 + max(i for i in (key_at, price_at, quantity_at, status_at, currency_at) if i is not None)
+        barcode = self.match_on == "barcode"
         index_of, duplicates = self._index, self.duplicates
         add_row, add_price, add_quantity = self._row.append, self._price.append, self._quantity.append
         add_status = self._status.append if status_at is not None else None
         add_currency = self._currency.append if currency_at is not None else None
-        status_codes: dict[str, int] = {"": 0}
-        currency_codes: dict[str, int] = {"": self._default_currency}
+        status_codes, currency_codes = self._status_codes, self._currency_codes
         issue = self._issue
         count = len(index_of)
         number = first_row - 1
@@ -216,7 +285,7 @@ class Inventory:
                 add_price(MISSING)
             else:
                 cell = row[price_at]
-                if cell.isdigit():
+                if cell.isdecimal():
                     add_price(int(cell) * SCALE)
                 else:
                     cell = cell.strip()
@@ -233,7 +302,7 @@ class Inventory:
                 add_quantity(MISSING)
             else:
                 cell = row[quantity_at]
-                if cell.isdigit():
+                if cell.isdecimal():
                     add_quantity(int(cell))
                 else:
                     cell = cell.strip()
@@ -257,8 +326,7 @@ class Inventory:
                 cell = row[currency_at]  # type: ignore[index]
                 known = currency_codes.get(cell)
                 if known is None:
-                    named = currency_code(cell)
-                    known = currency_codes[cell] = self._intern_currency(named) if named else self._default_currency
+                    known = currency_codes[cell] = self._currency_index(cell)
                 add_currency(known)
 
     def finish(self) -> Inventory:

@@ -36,6 +36,8 @@ class Tolerance(Section):
     percent: Decimal = Field(default=Decimal(0), ge=0, description="Largest tolerated difference, in percent.")
 
     def allows(self, actual: Decimal, expected: Decimal) -> bool:
+        if actual == expected:
+            return True
         difference = abs(actual - expected)
         if difference <= self.absolute:
             return True
@@ -48,8 +50,12 @@ class DriftOptions(Tolerance):
     )
 
     def for_feed(self, ctx: RuleContext[DriftOptions]) -> Tolerance:
-        name = ctx.profile or profiles.default_for(ctx.feed)
-        return self.profiles.get(name, self) if name else self
+        """The tolerance for this feed's profile (worked out once per feed)."""
+        tolerance: Tolerance | None = ctx.state.get("tolerance")
+        if tolerance is None:
+            name = ctx.profile or profiles.default_for(ctx.feed)
+            tolerance = ctx.state["tolerance"] = self.profiles.get(name, self) if name else self
+        return tolerance
 
 
 class AvailabilityOptions(Section):
@@ -101,6 +107,17 @@ def _stocked(offer: Offer) -> Availability | None:
     if offer.quantity is not None:
         return Availability.IN_STOCK if offer.quantity > 0 else Availability.OUT_OF_STOCK
     return None
+
+
+def _availability_detail(offer: Offer, item: InventoryItem) -> tuple[str, str]:
+    """The offer field the feed's stock claim is in, and what the inventory row says."""
+    field = "availability" if offer.availability not in (None, Availability.UNKNOWN) else "quantity"
+    parts = [
+        repr(item.availability_text) if item.availability_text else None,
+        f"quantity {item.quantity}" if item.quantity is not None else None,
+        _where(item),
+    ]
+    return field, ", ".join(part for part in parts if part)
 
 
 def _inventory(ctx: RuleContext[Any]) -> Inventory | None:
@@ -155,8 +172,12 @@ def inventory_price_drift(
     """
     if item is None or offer.price is None or item.price is None:
         return
-    feed_currency = offer_currency(offer, ctx.feed)
-    stock_currency = item.currency or base_currency(ctx.feed)
+    currencies: dict[str | None, str | None] = ctx.state.setdefault("currencies", {})
+    if offer.currency not in currencies:
+        currencies[offer.currency] = offer_currency(offer, ctx.feed)
+    if item.currency not in currencies:
+        currencies[item.currency] = currency_code(item.currency) or base_currency(ctx.feed)
+    feed_currency, stock_currency = currencies[offer.currency], currencies[item.currency]
     expected = item.price
     converted = ""
     if feed_currency and stock_currency and feed_currency != stock_currency:
@@ -230,17 +251,8 @@ def inventory_availability_drift(
     if item is None or item.availability is None:
         return
     stated = _stocked(offer)
-    field = "availability" if offer.availability not in (None, Availability.UNKNOWN) else "quantity"
-    detail = ", ".join(
-        part
-        for part in (
-            repr(item.availability_text) if item.availability_text else None,
-            f"quantity {item.quantity}" if item.quantity is not None else None,
-            _where(item),
-        )
-        if part
-    )
     if stated is Availability.IN_STOCK and item.availability in NOT_IN_STOCK:
+        field, detail = _availability_detail(offer, item)
         yield Problem(
             f"offer is in stock in the feed, but the inventory has it {item.availability.value.replace('_', ' ')} "
             f"({detail})",
@@ -249,6 +261,7 @@ def inventory_availability_drift(
             actual=stated.value,
         )
     elif ctx.options.both_ways and stated is Availability.OUT_OF_STOCK and item.availability is Availability.IN_STOCK:
+        field, detail = _availability_detail(offer, item)
         yield Problem(
             f"offer is out of stock in the feed, but the inventory has it in stock ({detail})",
             field=field,
