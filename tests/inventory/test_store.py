@@ -5,12 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from feedaudit.inventory import Inventory, InventorySettings, load_inventory, normalise_key, store
-from feedaudit.inventory.columns import map_columns
+from feedaudit.inventory import InventorySettings, load_inventory, normalise_key
 from feedaudit.inventory.store import ISSUE_LIMIT
 from feedaudit.model import Availability, Dialect, Offer
 
@@ -84,43 +79,13 @@ def test_issues_are_capped_but_counted(tmp_path: Path) -> None:
     assert inventory.issue_count == ISSUE_LIMIT + 5
 
 
-CELLS = st.sampled_from(
-    ["", " ", "0", "7", "12", "100", "-3", "1 299,50", "12.5", "договірна", "²", "В наявності", "Немає"]
-)
-KEY_CELLS = st.sampled_from(["A", "B", "C", "D", " A", "B ", "", "E", "F", "G"])
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(
-        st.one_of(
-            st.tuples(KEY_CELLS, CELLS, CELLS, CELLS).map(list),
-            st.lists(CELLS, max_size=2),  # short and blank rows
-        ),
-        max_size=25,
-    ),
-    chunk=st.integers(1, 6),
-)
-def test_column_and_row_loaders_agree(rows: list[list[str]], chunk: int) -> None:
-    columns = map_columns(["sku", "price", "qty", "status"], {}, "id", "stock.csv")
-
-    def load(fast: bool) -> Inventory:
-        inventory = Inventory("stock.csv", "id", columns)
-        inventory.load(rows, 2, fast=fast)
-        return inventory
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store, "CHUNK_ROWS", chunk)
-        fast, slow = load(True), load(False)
-    assert list(fast) == list(slow)
-    assert fast.duplicates == slow.duplicates
-    assert fast.issues == slow.issues
-
-
-def test_plain_chunks_take_the_column_path(tmp_path: Path) -> None:
-    columns = map_columns(["sku", "price", "qty"], {}, "id", "stock.csv")
-    inventory = Inventory("stock.csv", "id", columns)
-    assert inventory._load_plain([["A", "10", "1"], ["B", "20", "0"]], 2)
-    assert not inventory._load_plain([["C", "1 299", "1"]], 4)  # needs parsing: row by row
-    assert not inventory._load_plain([["A", "10", "1"]], 5)  # a repeated key: row by row
-    assert [(item.key, item.price, item.row) for item in inventory] == [("A", Decimal(10), 2), ("B", Decimal(20), 3)]
+def test_unicode_digits_that_are_not_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "stock.csv"
+    path.write_text("sku;price;qty;status\nA;²;²;²\nB;١٢;٣;\n", "utf-8")
+    inventory = load_inventory(path)
+    a, b = inventory.get("A"), inventory.get("B")
+    assert a is not None
+    assert b is not None
+    assert (a.price, a.quantity, a.availability) == (None, None, Availability.UNKNOWN)
+    assert (b.price, b.quantity) == (Decimal(12), 3)  # Arabic-Indic digits are digits
+    assert [issue.message for issue in inventory.issues] == ["price is not a number", "quantity is not a whole number"]
