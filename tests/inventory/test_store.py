@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from feedaudit.inventory import InventorySettings, load_inventory, normalise_key
+from feedaudit.inventory import InventorySettings, load_inventory, normalise_key, store
 from feedaudit.inventory.store import ISSUE_LIMIT
-from feedaudit.model import Availability, Dialect, Offer
+from feedaudit.model import Availability, Dialect, InventoryItem, Offer
 
 
 def offer(offer_id: str, source: str = "feed.xml", **fields: str) -> Offer:
@@ -89,3 +89,22 @@ def test_unicode_digits_that_are_not_numbers(tmp_path: Path) -> None:
     assert (a.price, a.quantity, a.availability) == (None, None, Availability.UNKNOWN)
     assert (b.price, b.quantity) == (Decimal(12), 3)  # Arabic-Indic digits are digits
     assert [issue.message for issue in inventory.issues] == ["price is not a number", "quantity is not a whole number"]
+
+
+def test_items_are_built_directly_and_equal_the_ordinary_constructor() -> None:
+    assert store._DIRECT, "InventoryItem's fields changed: update _ITEM_FIELDS and _new_item in store.py"
+    built = store._new_item("A", Decimal("1.5"), "UAH", 3, Availability.IN_STOCK, "є", "stock.csv", 7)
+    ordinary = InventoryItem(
+        key="A",
+        price=Decimal("1.5"),
+        currency="UAH",
+        quantity=3,
+        availability=Availability.IN_STOCK,
+        availability_text="є",
+        source="stock.csv",
+        row=7,
+    )
+    assert type(built) is InventoryItem
+    assert built == ordinary
+    assert repr(built) == repr(ordinary)
+    assert hash(built) == hash(ordinary)
