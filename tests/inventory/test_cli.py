@@ -83,3 +83,23 @@ def test_unknown_inventory_key_in_the_configuration_file(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["check", FEED, "--config", str(config)])
     assert result.exit_code == 2
     assert "inventory.sheets: unknown key" in result.stderr
+
+
+def test_each_feed_is_compared_on_its_own(tmp_path: Path) -> None:
+    stock = tmp_path / "stock.csv"
+    stock.write_text("sku;qty\nA;1\nB;1\n", "utf-8")
+    feeds = []
+    for name, offer in (("a.xml", "A"), ("b.xml", "B")):
+        feed = tmp_path / name
+        feed.write_text(
+            f'<yml_catalog><shop><offers><offer id="{offer}"><price>1</price></offer></offers></shop></yml_catalog>',
+            "utf-8",
+        )
+        feeds.append(str(feed))
+    result = CliRunner().invoke(main, ["check", *feeds, "--inventory", str(stock), "--select", "IV005"])
+    missing = [line for line in result.stdout.splitlines() if "IV005" in line]
+    assert len(missing) == 2
+    assert missing[0].startswith(feeds[0])
+    assert "'B'" in missing[0]
+    assert missing[1].startswith(feeds[1])
+    assert "'A'" in missing[1]
