@@ -34,7 +34,6 @@ from feedaudit.model import Availability, InventoryItem, Offer
 
 _NO_STATUS: tuple[str | None, Availability | None] = (None, None)
 ISSUE_LIMIT = 1000  # invalid cells kept for reporting; the rest are only counted
-_STOCKED = (Availability.IN_STOCK,)
 
 
 class IssueKind(enum.StrEnum):
@@ -120,7 +119,7 @@ class Inventory:
         self.match_on: MatchOn = match_on
         self.columns = columns
         self._index: dict[str, int] = {}
-        self._row = array("q")
+        self._row = array("I")  # source row numbers
         self._price = array("q")
         self._quantity = array("q")
         self._currency = bytearray()  # stays empty without a currency column
