@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -273,15 +273,7 @@ class Inventory:
                 if cell.isdecimal():
                     add_price(int(cell) * SCALE)
                 else:
-                    cell = cell.strip()
-                    units = price_units(cell) if cell else MISSING
-                    if units is None:
-                        issue(IssueKind.NOT_A_NUMBER, number, "price", cell, "price is not a number", key)
-                        units = MISSING
-                    elif units < 0 and units != MISSING:
-                        issue(IssueKind.NEGATIVE, number, "price", cell, "price is negative", key)
-                        units = MISSING
-                    add_price(units)
+                    add_price(self._parsed(cell, price_units, "price", "is not a number", number, key))
 
             if quantity_at is None:
                 add_quantity(MISSING)
@@ -290,15 +282,7 @@ class Inventory:
                 if cell.isdecimal():
                     add_quantity(int(cell))
                 else:
-                    cell = cell.strip()
-                    whole = whole_number(cell) if cell else MISSING
-                    if whole is None:
-                        issue(IssueKind.NOT_A_NUMBER, number, "quantity", cell, "quantity is not a whole number", key)
-                        whole = MISSING
-                    elif whole < 0 and whole != MISSING:
-                        issue(IssueKind.NEGATIVE, number, "quantity", cell, "quantity is negative", key)
-                        whole = MISSING
-                    add_quantity(whole)
+                    add_quantity(self._parsed(cell, whole_number, "quantity", "is not a whole number", number, key))
 
             if add_status is not None:
                 cell = row[status_at]  # type: ignore[index]
@@ -313,6 +297,20 @@ class Inventory:
                 if known is None:
                     known = currency_codes[cell] = self._currency_index(cell)
                 add_currency(known)
+
+    def _parsed(self, cell: str, parse: Callable[[str], int | None], role: str, fault: str, row: int, key: str) -> int:
+        """A price or quantity cell off the fast path: its value, or MISSING with the reason recorded."""
+        cell = cell.strip()
+        if not cell:
+            return MISSING
+        value = parse(cell)
+        if value is None:
+            self._issue(IssueKind.NOT_A_NUMBER, row, role, cell, f"{role} {fault}", key)
+            return MISSING
+        if value < 0:
+            self._issue(IssueKind.NEGATIVE, row, role, cell, f"{role} is negative", key)
+            return MISSING
+        return value
 
     def finish(self) -> Inventory:
         """Check the load gave rows at all; ready the seen-tracking."""
