@@ -234,9 +234,15 @@ def main() -> None:
     load, bare = results["load"][0], results["load-bare"][0]
     join, join_bare = results["join"][0], results["join-bare"][0]
     print(
-        f"ratios: load {load / bare:.2f}x the bare csv.reader dict, join {join / join_bare:.2f}x a bare dict.get; "
-        f"load RSS {results['load'][1] / results['load-bare'][1]:.2f}x the bare dict's"
+        f"load + join: {2 * args.rows / (load + join):,.0f} rows/s ({load + join:.2f} s for {args.rows:,} rows and "
+        f"{args.rows:,} offers); bare: {2 * args.rows / (bare + join_bare):,.0f} rows/s ({bare + join_bare:.2f} s)"
     )
+    print(
+        f"ratios: load {load / bare:.2f}x the bare csv.reader dict, join {join / join_bare:.2f}x a bare dict.get, "
+        f"load + join {(load + join) / (bare + join_bare):.2f}x; "
+        f"load peak RSS {results['load'][1] / results['load-bare'][1]:.2f}x the bare dict's"
+    )
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ not know where the truth or the pages come from.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -288,7 +289,7 @@ def audit(
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
     profile: str | None = None,
-    inventory: InventoryLookup | str | None = None,
+    inventory: InventoryLookup | str | os.PathLike[str] | None = None,
     listings: ListingFetcher | None = None,
 ) -> list[Finding]:
     """Audit one feed (or several) and return the findings.
@@ -304,8 +305,8 @@ def audit(
         ignore=None if ignore is None else list(ignore),
         profile=profile,
     )
-    if isinstance(inventory, str):
-        inventory = load_inventory(inventory, settings.inventory)
+    if isinstance(inventory, str | os.PathLike):
+        inventory = load_inventory(os.fspath(inventory), settings.inventory)
     engine = Engine(settings, inventory=inventory, listings=listings)
     sources = [source] if isinstance(source, str) else list(source)
     return list(engine.audit(sources))

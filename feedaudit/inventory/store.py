@@ -240,11 +240,10 @@ class Inventory:
         add_status = self._status.append if status_at is not None else None
         add_currency = self._currency.append if currency_at is not None else None
         status_codes, currency_codes = self._status_codes, self._currency_codes
-        issue = self._issue
+        issue, parsed = self._issue, self._parsed
+        scale, missing = SCALE, MISSING
         count = len(index_of)
-        number = first_row - 1
-        for row in rows:
-            number += 1
+        for number, row in enumerate(rows, start=first_row):
             if len(row) < width:
                 if not any(cell.strip() for cell in row):
                     continue  # a blank line
@@ -267,22 +266,22 @@ class Inventory:
             add_row(number)
 
             if price_at is None:
-                add_price(MISSING)
+                add_price(missing)
             else:
                 cell = row[price_at]
                 if cell.isdecimal():
-                    add_price(int(cell) * SCALE)
+                    add_price(int(cell) * scale)
                 else:
-                    add_price(self._parsed(cell, price_units, "price", "is not a number", number, key))
+                    add_price(parsed(cell, price_units, "price", "is not a number", number, key))
 
             if quantity_at is None:
-                add_quantity(MISSING)
+                add_quantity(missing)
             else:
                 cell = row[quantity_at]
                 if cell.isdecimal():
                     add_quantity(int(cell))
                 else:
-                    add_quantity(self._parsed(cell, whole_number, "quantity", "is not a whole number", number, key))
+                    add_quantity(parsed(cell, whole_number, "quantity", "is not a whole number", number, key))
 
             if add_status is not None:
                 cell = row[status_at]  # type: ignore[index]
