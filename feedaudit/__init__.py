@@ -18,6 +18,7 @@ from feedaudit.errors import (
     NotifyError,
     SourceError,
 )
+from feedaudit.inventory import load_inventory
 from feedaudit.model import (
     Availability,
     Condition,
@@ -50,5 +51,6 @@ __all__ = [
     "SourceError",
     "__version__",
     "audit",
+    "load_inventory",
     "load_settings",
 ]

@@ -24,6 +24,7 @@ from feedaudit.docs import profiles_text
 from feedaudit.engine import Engine
 from feedaudit.errors import FeedauditError
 from feedaudit.fleet import read_feed_list, resolve_jobs
+from feedaudit.inventory.settings import InventorySettings, parse_column_map, parse_tolerance, with_overrides
 from feedaudit.progress import ProgressLine
 from feedaudit.report import REPORTERS
 from feedaudit.rules import FAMILIES, registered_rules
@@ -131,6 +132,14 @@ def main() -> None:
     metavar="ADDRESS",
     help="Audit the feeds on a Dask cluster (tcp://host:8786; needs pip install 'feedaudit[dask]').",
 )
+@click.option("--inventory", "inventory_source", metavar="SRC", help="Inventory: CSV/TSV/XLSX/JSON file or SQL URL.")
+@click.option("--inventory-map", metavar="MAP", help="Inventory columns: key=Артикул,price=Ціна,quantity=…")
+@click.option("--inventory-table", metavar="NAME", help="SQL inventory: the table to read.")
+@click.option("--inventory-query", metavar="SQL", help="SQL inventory: the query to run.")
+@click.option(
+    "--match-on", type=click.Choice(["id", "vendor-code", "barcode"]), help="Offer field matched to the inventory key."
+)
+@click.option("--price-tolerance", metavar="AMOUNT|PCT%", help="Tolerated price drift (IV001): 5, 2% or 5,2%.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
 @handle_errors
@@ -152,6 +161,12 @@ def check(
     feeds_from: Path | None,
     jobs: int | None,
     scheduler: str | None,
+    inventory_source: str | None,
+    inventory_map: str | None,
+    inventory_table: str | None,
+    inventory_query: str | None,
+    match_on: str | None,
+    price_tolerance: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -170,6 +185,10 @@ def check(
         fail_on=fail_on,
         max_feed_bytes=max_feed_bytes,
         baseline=None if baseline_path is None else str(baseline_path),
+        inventory=_inventory_overrides(
+            settings.inventory, inventory_source, inventory_map, inventory_table, inventory_query, match_on
+        ),
+        rules=_tolerance_overrides(settings.rules, price_tolerance),
     )
     baseline = load_baseline(Path(settings.baseline)) if settings.baseline else None
     record = BaselineWriter() if write_baseline is not None else None
@@ -199,6 +218,31 @@ def check(
         click.echo(f"feedaudit: wrote {len(record.entries):,} fingerprints to {write_baseline}", err=True)
         sys.exit(EXIT_CLEAN)
     sys.exit(exit_code(summary, settings, exit_zero=exit_zero))
+
+
+def _inventory_overrides(
+    section: InventorySettings,
+    source: str | None,
+    column_map: str | None,
+    table: str | None,
+    query: str | None,
+    match_on: str | None,
+) -> InventorySettings | None:
+    try:
+        columns = None if column_map is None else parse_column_map(column_map)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--inventory-map") from exc
+    return with_overrides(section, source=source, columns=columns, table=table, query=query, match_on=match_on)
+
+
+def _tolerance_overrides(rules: dict[str, dict[str, Any]], tolerance: str | None) -> dict[str, dict[str, Any]] | None:
+    if tolerance is None:
+        return None
+    try:
+        options = parse_tolerance(tolerance)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--price-tolerance") from exc
+    return rules | {"IV001": rules.get("IV001", {}) | options}
 
 
 @main.command()

@@ -37,6 +37,10 @@ class Section(BaseModel):
     )
 
 
+# Feature sections subclass Section, so they are imported once it exists.
+from feedaudit.inventory.settings import InventorySettings  # noqa: E402
+
+
 class Settings(Section):
     """Everything a run of `feedaudit check` can be told."""
 
@@ -58,6 +62,9 @@ class Settings(Section):
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
     baseline: str | None = Field(
         default=None, description="Baseline file: findings whose fingerprint it lists are left out."
+    )
+    inventory: InventorySettings = Field(
+        default_factory=InventorySettings, description="The shop's inventory to compare offers with."
     )
 
 

@@ -12,6 +12,7 @@ not know where the truth or the pages come from.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from feedaudit.config import Settings, describe_validation_error, override
 from feedaudit.errors import ConfigError
 from feedaudit.feeds import ReadOptions, read_feed
 from feedaudit.feeds.source import SourceOptions
+from feedaudit.inventory import load_inventory
 from feedaudit.model import (
     FeedInfo,
     FeedIssue,
@@ -90,8 +92,6 @@ class Engine:
         self.listings = listings
         self.progress = progress
         self.extra: dict[str, Any] = dict(extra or {})
-        if inventory is not None:
-            self.extra.setdefault("inventory", inventory)
         catalogue = registered_rules()
         if self.settings.profile is not None and self.settings.profile not in profiles.names():
             raise ConfigError(f"unknown profile {self.settings.profile!r} (one of: {', '.join(profiles.names())})")
@@ -106,6 +106,11 @@ class Engine:
         self._by_scope: dict[Scope, list[_ActiveRule]] = {scope: [] for scope in Scope}
         for active in self.active:
             self._by_scope[active.rule.scope].append(active)
+        self._wants_inventory = bool(self._by_scope[Scope.OFFER_INVENTORY] or self._by_scope[Scope.INVENTORY])
+        if self.inventory is None and self.settings.inventory.source is not None and self._wants_inventory:
+            self.inventory = load_inventory(self.settings.inventory.source, self.settings.inventory)
+        if self.inventory is not None:
+            self.extra.setdefault("inventory", self.inventory)
         self._offer_ignores = [
             (pattern, [s.strip().upper() for s in selectors])
             for pattern, selectors in self.settings.per_offer_ignores.items()
@@ -186,8 +191,8 @@ class Engine:
 
     def _audit_offer(self, run: _FeedRun, offer: Offer) -> Iterator[Finding]:
         yield from self._run_scope(run, Scope.OFFER, (offer,), offer)
-        if self.inventory is not None and self._by_scope[Scope.OFFER_INVENTORY]:
-            item = self.inventory.match(offer)
+        if self.inventory is not None and self._wants_inventory:
+            item = self.inventory.match(offer)  # also tells INVENTORY rules which rows the feed has
             yield from self._run_scope(run, Scope.OFFER_INVENTORY, (offer, item), offer)
 
     def _run_scope(
@@ -297,13 +302,15 @@ def audit(
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
     profile: str | None = None,
-    inventory: InventoryLookup | None = None,
+    inventory: InventoryLookup | str | os.PathLike[str] | None = None,
     listings: ListingFetcher | None = None,
 ) -> list[Finding]:
     """Audit one feed (or several) and return the findings.
 
     `source` is a path, an http(s) URL or `-`; `select` / `ignore` take codes, prefixes or `ALL`.
-    Broken feeds give FD findings; only bad arguments raise (`ConfigError`).
+    `inventory` is a loaded inventory or its source (a file or SQLAlchemy URL, read with the settings'
+    `[inventory]` options). Broken feeds give FD findings; only bad arguments and unusable inventories
+    raise (`ConfigError`, `InventoryError`).
     """
     settings = override(
         settings or Settings(),
@@ -311,6 +318,8 @@ def audit(
         ignore=None if ignore is None else list(ignore),
         profile=profile,
     )
+    if isinstance(inventory, str | os.PathLike):
+        inventory = load_inventory(os.fspath(inventory), settings.inventory)
     engine = Engine(settings, inventory=inventory, listings=listings)
     sources = [source] if isinstance(source, str) else list(source)
     return list(engine.audit(sources))

@@ -26,6 +26,7 @@ EXPECTED_API = {
     "SourceError",
     "__version__",
     "audit",
+    "load_inventory",
     "load_settings",
 }
 
@@ -39,6 +40,7 @@ def test_all_is_the_public_api() -> None:
         "engine",
         "errors",
         "feeds",
+        "inventory",
         "model",
         "profiles",
         "report",
@@ -61,3 +63,13 @@ def test_audit_returns_findings(fixtures_dir: Path) -> None:
     findings = feedaudit.audit(str(fixtures_dir / "feeds" / "hotline.xml"), select=["ID"])
     assert [(f.code, f.offer_id, f.related_lines) for f in findings] == [("ID002", "CAM-001", (16,))]
     assert all(isinstance(f, feedaudit.Finding) for f in findings)
+
+
+def test_audit_takes_an_inventory_source_or_a_loaded_inventory(fixtures_dir: Path) -> None:
+    feed = str(fixtures_dir / "inventory" / "feed.xml")
+    stock = fixtures_dir / "inventory" / "stock.csv"
+    from_source = feedaudit.audit(feed, select=["IV"], inventory=str(stock))
+    loaded = feedaudit.load_inventory(stock)
+    from_loaded = feedaudit.audit(feed, select=["IV"], inventory=loaded)
+    assert [(f.code, f.offer_id) for f in from_source] == [(f.code, f.offer_id) for f in from_loaded]
+    assert ("IV001", "KT-1001") in [(f.code, f.offer_id) for f in from_source]

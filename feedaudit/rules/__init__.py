@@ -8,7 +8,7 @@ Families (codes are forever, never reused):
 
 from __future__ import annotations
 
-from feedaudit.rules import condition, delivery, feed, identity, placeholders, price, stock, warranty
+from feedaudit.rules import condition, delivery, feed, identity, inventory, placeholders, price, stock, warranty
 from feedaudit.rules.base import (
     NoOptions,
     Rule,
@@ -41,6 +41,7 @@ __all__ = [
     "delivery",
     "feed",
     "identity",
+    "inventory",
     "placeholders",
     "price",
     "registered_rules",

@@ -19,10 +19,24 @@ A case file holds the cases of one rule code:
           - {line: 2, offer_id: "1", field: offer_id}   # keys given are compared; count must match
 
 Line numbers in `expect` count from the first line of the offers block (templates put it on line 1).
+
+Inventory (IV) cases add the shop's inventory, and may set `[inventory]` options under `settings`:
+
+      - name: price_drift_fails
+        yml_offers: |
+          <offer id="1"><price>10</price></offer>
+        inventory: |                   # CSV text (delimiter detected), written to inventory.csv …
+          sku;price;qty
+          1;12;5
+        # inventory: [{sku: "1", price: 12}]   … or a list of rows, written to inventory.json
+        settings: {inventory: {match-on: barcode}}
+        expect:
+          - {offer_id: "1", field: price, expected: "12 UAH", actual: "10 UAH"}
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +82,19 @@ class Case:
     expect: list[dict[str, Any]]
     settings: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    inventory: str | list[dict[str, Any]] | None = None
+
+    def inventory_file(self, directory: Path) -> Path | None:
+        """Write the case's inventory into `directory` (CSV text or JSON rows); None when it has none."""
+        if self.inventory is None:
+            return None
+        if isinstance(self.inventory, str):
+            path = directory / "inventory.csv"
+            path.write_text(self.inventory, "utf-8")
+        else:
+            path = directory / "inventory.json"
+            path.write_text(json.dumps(self.inventory, ensure_ascii=False), "utf-8")
+        return path
 
     @property
     def id(self) -> str:
@@ -101,6 +128,7 @@ def load_cases(path: Path) -> list[Case]:
                 expect=list(raw.get("expect") or []),
                 settings=dict(raw.get("settings") or {}),
                 raw=raw,
+                inventory=raw.get("inventory"),
             )
         )
     return cases

@@ -18,7 +18,11 @@ CASES = all_cases()
 def test_rule_case(case: Case, tmp_path: Path) -> None:
     feed = tmp_path / "feed.xml"
     feed.write_bytes(case.feed)
-    settings = settings_from_mapping({"select": [case.code], **case.settings})
+    mapping: dict[str, object] = {"select": [case.code], **case.settings}
+    inventory = case.inventory_file(tmp_path)
+    if inventory is not None:
+        mapping["inventory"] = {**case.settings.get("inventory", {}), "source": str(inventory)}
+    settings = settings_from_mapping(mapping)
     findings = [f for f in Engine(settings).audit_feed(str(feed)) if f.code == case.code]
     got = [{"line": f.line, "offer_id": f.offer_id, "field": f.field, "message": f.message} for f in findings]
     assert len(findings) == len(case.expect), f"expected {len(case.expect)} finding(s), got {got}"
