@@ -12,29 +12,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from feedaudit.errors import ConfigError
+from feedaudit.history.settings import HistorySettings
 from feedaudit.model import Severity
+from feedaudit.notify.settings import EmailSettings
+from feedaudit.section import Section
 
 OutputFormat = Literal["concise", "grouped", "json", "jsonl", "csv", "sarif", "junit", "github", "html"]
 CONFIG_FILE = "feedaudit.toml"
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class Section(BaseModel):
-    """Base of every configuration model: kebab-case keys, unknown keys rejected."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=_kebab,
-        validate_by_name=True,
-        validate_by_alias=True,
-        frozen=True,
-    )
 
 
 class Settings(Section):
@@ -56,6 +43,8 @@ class Settings(Section):
     )
     max_feed_bytes: int = Field(default=8 * 1024**3, gt=0, description="Cap on a feed's decompressed size.")
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
+    history: HistorySettings = Field(default_factory=HistorySettings, description="The findings history.")
+    email: EmailSettings = Field(default_factory=EmailSettings, description="E-mail reports of nightly runs.")
 
 
 def load_settings(path: Path | None = None, cwd: Path | None = None) -> tuple[Settings, Path | None]:
