@@ -17,6 +17,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from feedaudit import nightly
 from feedaudit._version import __version__
 from feedaudit.config import load_settings, override
 from feedaudit.engine import Engine
@@ -101,7 +102,18 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
 @click.option("--max-feed-bytes", type=click.IntRange(min=1), help="Cap on a feed's decompressed size.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@click.option(
+    "--history",
+    "history_path",
+    metavar="PATH",
+    help="Remember findings in this SQLite file (or SQLAlchemy URL) to tell new from resolved ones.",
+)
+@click.option(
+    "--email/--no-email",
+    default=None,
+    help="E-mail the report as [email] in the configuration says (needs a history).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress line; only warnings and errors are logged.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
 @handle_errors
 def check(
@@ -117,11 +129,17 @@ def check(
     exit_zero: bool,
     statistics: bool,
     max_feed_bytes: int | None,
+    history_path: str | None,
+    email: bool | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Audit FEEDS (paths, http(s) URLs, '-' for stdin; gzip and zip are read as they are)."""
-    settings, _origin = load_settings(config_path)
+    """Audit FEEDS (paths, http(s) URLs, '-' for stdin; gzip and zip are read as they are).
+
+    With --history (and --email) this is the nightly run: see docs/cron.md.
+    """
+    settings, origin = load_settings(config_path)
+    settings = nightly.configure(settings, origin, history=history_path, email=email)
     settings = override(
         settings,
         select=_split(select),
@@ -133,15 +151,17 @@ def check(
         max_feed_bytes=max_feed_bytes,
     )
     progress = ProgressLine.for_terminal(quiet)
-    engine = Engine(settings, progress=progress)
-    sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
-    with sink as out:
-        reporter = make_reporter(settings.output_format, out, statistics=statistics)
-        try:
-            summary = run_check(engine, feeds, reporter)
-        finally:
-            if progress is not None:
-                progress.clear()
+    with nightly.Nightly(settings, origin, quiet=quiet) as night:
+        engine = Engine(settings, progress=progress)
+        sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
+        with sink as out:
+            reporter = make_reporter(settings.output_format, out, statistics=statistics)
+            try:
+                summary = run_check(engine, feeds, reporter, on_finding=night.add)
+            finally:
+                if progress is not None:
+                    progress.clear()
+        night.finish(summary)
     sys.exit(exit_code(summary, settings, exit_zero=exit_zero))
 
 
@@ -173,6 +193,25 @@ def rules(code: str | None, output_format: str) -> None:
             family = rule.family
             click.echo(f"\n{family}  {FAMILIES.get(family, '')}")
         click.echo(f"  {rule.code}  {rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}")
+
+
+@main.command()
+@click.option(
+    "--history",
+    "history_path",
+    metavar="PATH",
+    help="The history: SQLite file or SQLAlchemy URL (default: [history] path in the configuration).",
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs to show.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+@handle_errors
+def history(history_path: str | None, config_path: Path | None, limit: int, output_format: str, verbose: bool) -> None:
+    """Show the most recent recorded runs and their counts: findings, new, still open, resolved."""
+    settings, origin = load_settings(config_path)
+    settings = nightly.configure(settings, origin, history=history_path)
+    click.echo(nightly.show_history(settings.history, limit=limit, output_format=output_format), nl=False)
 
 
 def _rule_json(code: str) -> dict[str, str]:

@@ -28,3 +28,23 @@ class HistorySettings(Section):
         ge=0,
         description="Seconds to wait for an overlapping run to finish before giving up (exit code 2).",
     )
+
+
+def database_url(target: str | Path) -> str:
+    """A SQLAlchemy URL for `target`: URLs pass through, anything else is a SQLite file path."""
+    text = str(target)
+    if "://" in text:
+        return text
+    return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def sqlite_path(target: str | Path) -> Path | None:
+    """The file behind a SQLite history (a path or a `sqlite:///` URL), or None for a server database."""
+    url = database_url(target)
+    scheme, _, rest = url.partition("://")
+    if scheme.split("+")[0] != "sqlite" or not rest.startswith("/"):
+        return None
+    database = rest[1:].split("?")[0]
+    if not database or database == ":memory:":
+        return None
+    return Path(database)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from feedaudit._version import __version__
 from feedaudit.errors import HistoryError
+from feedaudit.history.delta import RunDelta
 from feedaudit.history.schema import MIGRATIONS, Migration, findings, migrate, runs
+from feedaudit.history.settings import database_url
 from feedaudit.model import Finding, Severity, fingerprint
 
 # Feed-level rules whose finding means "offers after this point were not seen".
@@ -39,22 +41,6 @@ INCOMPLETE_READ_CODES = frozenset({"FD001", "FD003", "FD004", "FD006", "FD007"})
 
 _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
 _PG_LOCK_KEY = 0x6665656461756469  # pg_advisory_xact_lock key: "feedaudi"
-
-
-def database_url(target: str | Path) -> str:
-    """A SQLAlchemy URL for `target`: URLs pass through, anything else is a SQLite file path."""
-    text = str(target)
-    if "://" in text:
-        return text
-    return "sqlite:///" + str(Path(text).expanduser().resolve())
-
-
-def sqlite_path(target: str | Path) -> Path | None:
-    """The file behind a SQLite history, or None for a server database."""
-    url = sa.engine.make_url(database_url(target))
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return Path(url.database)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,42 +67,6 @@ class RunRecord:
     @property
     def seconds(self) -> float:
         return (self.finished_at - self.started_at).total_seconds()
-
-
-@dataclass(slots=True)
-class RunDelta:
-    """What changed in one run, against the open findings the history held before it."""
-
-    run_id: int
-    new: list[Finding] = field(default_factory=list)
-    still_open: list[Finding] = field(default_factory=list)
-    resolved: list[Finding] = field(default_factory=list)
-    carried_over: list[Finding] = field(default_factory=list)  # kept open: their feed was not fully read
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.new or self.resolved)
-
-    @property
-    def current(self) -> list[Finding]:
-        """Every finding of this run, new and still open."""
-        return [*self.new, *self.still_open]
-
-    def sources(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for finding in (*self.new, *self.still_open, *self.resolved, *self.carried_over):
-            seen.setdefault(finding.source, None)
-        return list(seen)
-
-    def for_source(self, source: str) -> RunDelta:
-        """The part of this delta that concerns one feed (one shop in many-feeds mode)."""
-
-        def mine(items: list[Finding]) -> list[Finding]:
-            return [f for f in items if f.source == source]
-
-        return RunDelta(
-            self.run_id, mine(self.new), mine(self.still_open), mine(self.resolved), mine(self.carried_over)
-        )
 
 
 class HistoryStore:
