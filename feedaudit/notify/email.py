@@ -139,6 +139,8 @@ def describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, smtplib.SMTPDataError):
         return f"the message was refused ({exc.smtp_code} {_reply(exc.smtp_error)})"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
+        if isinstance(exc.__context__, TimeoutError):  # smtplib reports a read timeout as a disconnection
+            return f"timed out after {timeout:g} s waiting for the server"
         return f"the server closed the connection ({exc or 'no reason given'})"
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return f"the server does not support what was asked: {exc}"
