@@ -48,6 +48,10 @@ def test_all_is_the_public_api() -> None:
         "progress",
         "runner",
         "docs",
+        "section",
+        "history",
+        "notify",
+        "nightly",
     }
     assert public - submodules == EXPECTED_API
 

@@ -83,6 +83,8 @@ class HistoryStore:
             parsed = sa.engine.make_url(url)
         except sa.exc.ArgumentError as exc:
             raise HistoryError(f"history {target}: not a database URL ({exc})") from exc
+        if parsed.drivername == "postgresql":  # SQLAlchemy 2.0 would pick psycopg2; the extra installs psycopg 3
+            parsed = parsed.set(drivername="postgresql+psycopg")
         location = parsed.render_as_string(hide_password=True)
         try:
             engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)

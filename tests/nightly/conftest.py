@@ -6,6 +6,7 @@ connects to its own port to start), so a free port is picked first.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -58,7 +59,7 @@ class Recorder:
     drop: bool = False
     refuse: set[str] = field(default_factory=set)  # recipients answered with 550
 
-    async def handle_RCPT(
+    async def handle_RCPT(  # noqa: N802 - the name aiosmtpd calls
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         if address in self.refuse:
@@ -66,14 +67,13 @@ class Recorder:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         if self.drop:
             assert server.transport is not None
             server.transport.close()
             return "421 closing"
-        login = None
-        if isinstance(session.auth_data, LoginPassword):
-            login = session.auth_data.login.decode()
+        auth_data: Any = session.auth_data  # aiosmtpd types it None; the authenticator sets LoginPassword
+        login = auth_data.login.decode() if isinstance(auth_data, LoginPassword) else None
         content = envelope.original_content or b""
         self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), content, login))
         return "250 Message accepted for delivery"
@@ -117,7 +117,9 @@ class ServerFactory:
         self.ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
         return context
 
-    def start(self, mode: str = "plain", *, port: int | None = None, auth: bool = False, drop: bool = False) -> MailServer:
+    def start(
+        self, mode: str = "plain", *, port: int | None = None, auth: bool = False, drop: bool = False
+    ) -> MailServer:
         """mode: plain | starttls | ssl. With auth, the server wants LOGIN / PASSWORD (over TLS)."""
         recorder = Recorder(drop=drop)
         port = port or free_port()
@@ -181,10 +183,8 @@ class SilentServer:
             if self.greet_then_close:
                 conn.sendall(b"220 127.0.0.1 ESMTP ready\r\n")
                 conn.settimeout(2)
-                try:
+                with contextlib.suppress(OSError):
                     conn.recv(1024)  # EHLO
-                except OSError:
-                    pass
                 conn.close()
             else:
                 self._held.append(conn)
@@ -242,7 +242,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
     try:
-        yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+        yield server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

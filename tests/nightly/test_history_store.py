@@ -159,6 +159,7 @@ def test_a_run_killed_mid_write_leaves_the_previous_state(tmp_path: Path) -> Non
         record(store, finding("A"), finding("B"))
     killed = subprocess.run(
         [sys.executable, "-c", KILL_MID_WRITE, str(database)],
+        check=False,
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -276,3 +277,13 @@ def test_postgresql_history(postgres_url: str) -> None:
         with pytest.raises(OSError, match="killed"):
             store.record_run([], sources=[SOURCE], started=datetime.now(UTC), before_commit=fail)
         assert [f.offer_id for f in store.open_findings()] == ["C"]
+
+
+def test_a_server_database_that_cannot_be_reached_hides_the_password(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    url = f"postgresql://audit:s3cret@/history?host={tmp_path / 'no-server-here'}"
+    with pytest.raises(HistoryError) as failure:
+        HistoryStore.open(url)
+    message = str(failure.value)
+    assert message.startswith("history postgresql+psycopg://audit:***@/history")
+    assert "s3cret" not in message

@@ -60,7 +60,7 @@ def parts(message: EmailMessage) -> tuple[str, str, list[dict[str, str]]]:
 def delta() -> RunDelta:
     return RunDelta(
         run_id=7,
-        new=[finding("=HYPERLINK(\"http://evil\")"), finding("W1", "PH001", Severity.WARNING)],
+        new=[finding('=HYPERLINK("http://evil")'), finding("W1", "PH001", Severity.WARNING)],
         still_open=[finding("<script>alert(1)</script>"), finding("W2", "PH001", Severity.WARNING)],
         resolved=[finding("FIXED")],
         carried_over=[],
@@ -72,7 +72,8 @@ def test_headers_and_structure() -> None:
     assert message["From"] == "audit@shop.example"
     assert message["To"] == "owner@shop.example, ops@shop.example"
     assert message["Subject"] == "[feedaudit] Побутова техніка <Дніпро>: 2 new, 1 resolved, 4 open"
-    assert message["Message-ID"].startswith("<") and message["Message-ID"].endswith("@shop.example>")
+    assert message["Message-ID"].startswith("<")
+    assert message["Message-ID"].endswith("@shop.example>")
     assert message["Date"]
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_content_type() == "multipart/mixed"
@@ -84,7 +85,8 @@ def test_headers_and_structure() -> None:
 def test_text_part_has_the_summary_and_the_worst_findings_first() -> None:
     text, _, _ = parts(parse(build_message(SHOP, delta(), MAIL)))
     assert "2 new, 1 resolved, 2 still open (4 open now)." in text
-    assert "Run 7 at " in text and "1 feed, 1,234 offers." in text
+    assert "Run 7 at " in text
+    assert "1 feed, 1,234 offers." in text
     table = [line.split() for line in text.splitlines() if line.startswith(("ID002", "PH001", "All"))]
     assert table == [
         ["ID002", "duplicate-offer-id", "error", "2", "1", "1"],
@@ -98,7 +100,8 @@ def test_text_part_has_the_summary_and_the_worst_findings_first() -> None:
         ["OPEN", "error", "ID002"],
         ["NEW", "warning", "PH001"],
     ]
-    assert "Resolved (1 of 1):" in text and "'FIXED'" in text
+    assert "Resolved (1 of 1):" in text
+    assert "'FIXED'" in text
     assert f"Every finding is in the attached {CSV_FILENAME}." in text
 
 
@@ -107,7 +110,8 @@ def test_html_part_escapes_what_came_from_the_feed() -> None:
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Побутова техніка &lt;Дніпро&gt;" in html
-    assert "<th " in html and ">Resolved</th>" in html
+    assert "<th " in html
+    assert ">Resolved</th>" in html
     assert html.count("<tr>") == 1 + 2 + 2 + 1 + 3 + 1 + 1  # summary, totals, worst, resolved tables
 
 
@@ -115,7 +119,7 @@ def test_csv_attachment_has_every_finding_with_its_status_and_no_formulas() -> N
     _, _, rows = parts(parse(build_message(SHOP, delta(), MAIL)))
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert [(r["status"], r["code"], r["offer_id"]) for r in rows] == [
-        ("new", "ID002", "'=HYPERLINK(\"http://evil\")"),
+        ("new", "ID002", '\'=HYPERLINK("http://evil")'),
         ("new", "PH001", "W1"),
         ("open", "ID002", "<script>alert(1)</script>"),
         ("open", "PH001", "W2"),
@@ -148,7 +152,8 @@ def test_neutralise() -> None:
 
 def test_a_run_with_nothing_to_report_still_makes_a_readable_message() -> None:
     text, html, rows = parts(parse(build_message(SHOP, RunDelta(3), MAIL)))
-    assert "No findings." in text and "No findings." in html
+    assert "No findings." in text
+    assert "No findings." in html
     assert rows == []
     assert subject(SHOP, RunDelta(3), "") == "Побутова техніка <Дніпро>: 0 new, 0 resolved, 0 open"
 

@@ -56,7 +56,10 @@ def test_plain_delivery_reaches_every_recipient(mail_servers: ServerFactory) -> 
 def test_starttls_with_login(mail_servers: ServerFactory) -> None:
     server = mail_servers.start("starttls", auth=True)
     config = settings(
-        server.port, security="starttls", username=LOGIN, **{"password-env": PASSWORD_ENV, "ca-file": mail_servers.ca_file}
+        server.port,
+        security="starttls",
+        username=LOGIN,
+        **{"password-env": PASSWORD_ENV, "ca-file": mail_servers.ca_file},
     )
     transport = SmtpTransport.from_settings(config, {PASSWORD_ENV: PASSWORD})
     with transport:
@@ -127,7 +130,7 @@ def test_server_that_hangs_up_after_greeting(hanging_up_server: SilentServer) ->
 
 def test_server_that_drops_the_connection_during_data(mail_servers: ServerFactory) -> None:
     server = mail_servers.start("plain", drop=True)
-    with pytest.raises(DeliveryError, match="closed the connection|connection lost") as failure:
+    with pytest.raises(DeliveryError, match=r"closed the connection|connection lost") as failure:
         send(settings(server.port), note())
     assert failure.value.fatal
 
@@ -168,5 +171,5 @@ def test_default_ports_follow_security() -> None:
 
 def test_unreadable_ca_file_is_a_configuration_error(tmp_path: Path) -> None:
     config = settings(25, security="ssl", **{"ca-file": tmp_path / "missing.pem"})
-    with pytest.raises(ConfigError, match="email.ca-file"):
+    with pytest.raises(ConfigError, match=r"email\.ca-file"):
         SmtpTransport(config).tls_context()
