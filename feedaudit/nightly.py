@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +114,7 @@ class Nightly:
     _handler: logging.Handler | None = None
     _transport: SmtpTransport | None = None
     _outbox: Outbox | None = None
+    _store: HistoryStore | None = None
     _log_state: tuple[int, bool] = (logging.NOTSET, True)
 
     @property
@@ -128,12 +127,13 @@ class Nightly:
         if not self.active:
             return self
         self._check_settings()
+        if self.settings.email.enabled:
+            self._prepare_email()
         self._start_logging()
         try:
             self._take_lock()
-            if self.settings.email.enabled:
-                self._prepare_email()
-                self._deliver("earlier runs")
+            self._open_history()
+            self._deliver("earlier runs")
         except BaseException:
             self._stop()
             raise
@@ -143,8 +143,6 @@ class Nightly:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self.active:
-            if exc is not None and not isinstance(exc, NotifyError):
-                log.error("run failed: %s", str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
             self._stop()
 
     def _check_settings(self) -> None:
@@ -192,7 +190,17 @@ class Nightly:
         self._transport = SmtpTransport.from_settings(self.settings.email)
         self._outbox = Outbox(self.settings.email.outbox)
 
+    def _open_history(self) -> None:
+        """Open (create, migrate) the history before auditing, so a bad database fails fast."""
+        from feedaudit.history.store import HistoryStore  # noqa: PLC0415 - SQLAlchemy only when a history is used
+
+        if self.settings.history.path is not None:
+            self._store = HistoryStore.open(self.settings.history.path)
+
     def _stop(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -213,15 +221,14 @@ class Nightly:
         """Record the run, write its report to the outbox and deliver; `NotifyError` if mail is left over."""
         if not self.active:
             return
-        if self.settings.history.path is not None:
-            with self._history() as store:
-                self.delta = store.record_run(
-                    self.findings,
-                    sources=[feed.source for feed in summary.feeds],
-                    offers=summary.offers,
-                    started=self.started,
-                    before_commit=lambda delta: self._queue(delta, summary),
-                )
+        if self._store is not None:
+            self.delta = self._store.record_run(
+                self.findings,
+                sources=[feed.source for feed in summary.feeds],
+                offers=summary.offers,
+                started=self.started,
+                before_commit=lambda delta: self._queue(delta, summary),
+            )
             delta = self.delta
             log.info(
                 "history: run %d recorded: %d new, %d resolved, %d still open",
@@ -232,14 +239,6 @@ class Nightly:
             )
         if self.settings.email.enabled:
             self._deliver("this run")
-
-    @contextmanager
-    def _history(self) -> Iterator[HistoryStore]:
-        from feedaudit.history.store import HistoryStore  # noqa: PLC0415 - SQLAlchemy only when a history is used
-
-        assert self.settings.history.path is not None
-        with HistoryStore.open(self.settings.history.path) as store:
-            yield store
 
     def _queue(self, delta: RunDelta, summary: Summary) -> None:
         """Inside the history transaction: write this run's message(s) to the outbox."""
@@ -274,9 +273,9 @@ class Nightly:
         if result.ok:
             return
         problem = result.problem(self._outbox.directory)
-        log.warning("%s", problem)
         if which == "this run":
             raise NotifyError(problem)
+        log.warning("%s", problem)  # this run goes on, and tries again at its end
 
 
 def should_send(mail: EmailSettings, delta: RunDelta) -> bool:
