@@ -254,7 +254,7 @@ def test_paths_and_urls() -> None:
 
 def test_postgresql_history(postgres_url: str) -> None:
     """The same three runs on a real PostgreSQL server."""
-    engine = sa.create_engine(postgres_url)
+    engine = sa.create_engine(sa.engine.make_url(postgres_url).set(drivername="postgresql+psycopg"))
     with engine.begin() as conn:
         for table in ("findings", "runs", "schema_version"):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
