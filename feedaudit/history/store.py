@@ -137,7 +137,6 @@ class HistoryStore:
             before = self._open_by_source(conn, audited)
             status = self._status_of(conn, list(current))
             new_prints = {fp for fp in current if status.get(fp) != "open"}
-            self._write_seen(conn, run_id, current, status)
             gone = [row for fp, row in before.items() if fp not in current]
             resolved = [row for row in gone if row.source not in incomplete]
             carried = [row for row in gone if row.source in incomplete]
@@ -148,6 +147,8 @@ class HistoryStore:
                     .values(status="resolved", resolved_run=run_id),
                     [{"fp": row.fingerprint} for row in resolved],
                 )
+            complete = [source for source in audited if source not in incomplete]
+            self._write_seen(conn, run_id, current, status, before, complete)
             delta = RunDelta(
                 run_id,
                 new=[f for f in rows if f.fingerprint in new_prints],
@@ -211,7 +212,16 @@ class HistoryStore:
             result.update({row.fingerprint: row.status for row in conn.execute(query)})
         return result
 
-    def _write_seen(self, conn: Connection, run_id: int, current: dict[str, Finding], status: dict[str, str]) -> None:
+    def _write_seen(
+        self,
+        conn: Connection,
+        run_id: int,
+        current: dict[str, Finding],
+        status: dict[str, str],
+        before: dict[str, Finding],
+        complete: list[str],
+    ) -> None:
+        """Insert first-seen findings, rewrite reopened or changed ones, and stamp the rest as seen."""
         fresh = [
             {**_columns(f), "fingerprint": fp, "status": "open", "first_seen_run": run_id, "last_seen_run": run_id}
             for fp, f in current.items()
@@ -219,10 +229,12 @@ class HistoryStore:
         ]
         if fresh:
             conn.execute(findings.insert(), fresh)
-        known = [
-            {**{f"b_{k}": v for k, v in _columns(f).items()}, "fp": fp} for fp, f in current.items() if fp in status
+        changed = [
+            {**{f"b_{k}": v for k, v in _columns(f).items()}, "fp": fp}
+            for fp, f in current.items()
+            if fp in status and (fp not in before or _columns(before[fp]) != _columns(f))
         ]
-        if known:
+        if changed:
             conn.execute(
                 findings.update()
                 .where(findings.c.fingerprint == sa.bindparam("fp"))
@@ -230,7 +242,24 @@ class HistoryStore:
                     {name: sa.bindparam(f"b_{name}") for name in _COLUMNS}
                     | {"status": "open", "last_seen_run": run_id, "resolved_run": None}
                 ),
-                known,
+                changed,
+            )
+        # Every other open finding of a fully read feed was seen again unchanged (the resolved ones are
+        # no longer open by now): one statement per chunk of feeds instead of one per finding. In a feed
+        # read only in part, the unseen ones are carried over, so its seen ones are stamped one by one.
+        for chunk in _chunks(complete):
+            conn.execute(
+                findings.update()
+                .where(findings.c.status == "open", findings.c.source.in_(chunk))
+                .values(last_seen_run=run_id)
+            )
+        whole = set(complete)
+        rewritten = {row["fp"] for row in changed}
+        partial = [{"fp": fp} for fp, f in current.items() if f.source not in whole and fp not in rewritten]
+        if partial:
+            conn.execute(
+                findings.update().where(findings.c.fingerprint == sa.bindparam("fp")).values(last_seen_run=run_id),
+                partial,
             )
 
     # -- reading ----------------------------------------------------------------------------------

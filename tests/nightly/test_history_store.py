@@ -90,6 +90,23 @@ def test_resolved_findings_come_back_with_their_details(tmp_path: Path) -> None:
     assert resolved == original
 
 
+def test_the_stored_finding_follows_the_feed(tmp_path: Path) -> None:
+    """A finding seen again with new details (a moved line) is stored with them; last_seen_run follows."""
+    database = tmp_path / "history.db"
+    with HistoryStore.open(database) as store:
+        record(store, finding("A", line=10), finding("B"))
+        record(store, finding("A", line=99), finding("B"))
+        record(store, finding(None, "FD001"), finding("A", line=99))  # B's feed was cut short: B not seen
+        resolved = record(store, finding("B")).resolved
+    assert sorted((f.code, f.offer_id, f.line) for f in resolved) == [("FD001", None, 10), ("ID002", "A", 99)]
+    engine = sa.create_engine(database_url(database))
+    with engine.connect() as conn:
+        query = sa.text("SELECT offer_id, last_seen_run FROM findings WHERE code = 'ID002'")
+        seen: dict[str, int] = {row[0]: row[1] for row in conn.execute(query)}
+    engine.dispose()
+    assert seen == {"A": 3, "B": 4}
+
+
 def test_only_audited_feeds_can_resolve(tmp_path: Path) -> None:
     other = "other.xml"
     with HistoryStore.open(tmp_path / "history.db") as store:
