@@ -175,15 +175,17 @@ class Nightly:
             raise HistoryError(f"cannot create the lock {path}: {exc.strerror or exc}") from exc
         lock = filelock.FileLock(path)
         try:
-            lock.acquire(timeout=0)
-        except filelock.Timeout:
-            log.info("another feedaudit run holds %s; waiting up to %g s", path, timeout)
             try:
-                lock.acquire(timeout=timeout)
+                lock.acquire(timeout=0)
             except filelock.Timeout:
-                raise HistoryError(
-                    f"another feedaudit run still holds {path} after {timeout:g} s; this run did nothing"
-                ) from None
+                log.info("another feedaudit run holds %s; waiting up to %g s", path, timeout)
+                lock.acquire(timeout=timeout)
+        except filelock.Timeout:
+            raise HistoryError(
+                f"another feedaudit run still holds {path} after {timeout:g} s; this run did nothing"
+            ) from None
+        except OSError as exc:
+            raise HistoryError(f"cannot take the lock {path}: {exc.strerror or exc}") from exc
         self._lock = lock
 
     def _prepare_email(self) -> None:
