@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -268,23 +268,7 @@ class HistoryStore:
         """The last `limit` runs, newest first."""
         with self._transaction() as conn:
             rows = conn.execute(sa.select(runs).order_by(runs.c.id.desc()).limit(limit)).mappings().all()
-        return [
-            RunRecord(
-                id=row["id"],
-                started_at=row["started_at"].replace(tzinfo=UTC),
-                finished_at=row["finished_at"].replace(tzinfo=UTC),
-                sources=json.loads(row["sources"]),
-                offers=row["offers"],
-                findings=row["findings"],
-                new=row["new"],
-                resolved=row["resolved"],
-                errors=row["errors"],
-                warnings=row["warnings"],
-                infos=row["infos"],
-                feedaudit_version=row["feedaudit_version"],
-            )
-            for row in rows
-        ]
+        return [_record_from_row(row) for row in rows]
 
     def open_findings(self, sources: Collection[str] | None = None) -> list[Finding]:
         """The findings open now (of the given feeds, or of all), in report order."""
@@ -352,21 +336,17 @@ def _columns(finding: Finding) -> dict[str, Any]:
 
 
 def _finding_from_row(row: Any) -> Finding:
-    return Finding(
-        code=row["code"],
-        name=row["name"],
-        severity=Severity(row["severity"]),
-        message=row["message"],
-        source=row["source"],
-        line=row["line"],
-        offer_id=row["offer_id"],
-        field=row["field"],
-        value=row["value"],
-        url=row["url"],
-        expected=row["expected"],
-        actual=row["actual"],
-        fingerprint=row["fingerprint"],
-    )
+    values = {name: row[name] for name in _COLUMNS}
+    values["severity"] = Severity(values["severity"])
+    return Finding(**values, fingerprint=row["fingerprint"])
+
+
+def _record_from_row(row: Any) -> RunRecord:
+    values = {f.name: row[f.name] for f in fields(RunRecord)}
+    values["started_at"] = values["started_at"].replace(tzinfo=UTC)
+    values["finished_at"] = values["finished_at"].replace(tzinfo=UTC)
+    values["sources"] = json.loads(values["sources"])
+    return RunRecord(**values)
 
 
 def _with_fingerprint(finding: Finding) -> Finding:

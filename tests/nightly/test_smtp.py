@@ -53,36 +53,20 @@ def test_plain_delivery_reaches_every_recipient(mail_servers: ServerFactory) -> 
     assert body.get_content() == "Привіт, світ\n"
 
 
-def test_starttls_with_login(mail_servers: ServerFactory) -> None:
-    server = mail_servers.start("starttls", auth=True)
-    config = settings(
-        server.port,
-        security="starttls",
-        username=LOGIN,
-        **{"password-env": PASSWORD_ENV, "ca-file": mail_servers.ca_file},
-    )
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_login(mail_servers: ServerFactory, security: str) -> None:
+    server = mail_servers.start(security, auth=True)
+    login = {"password-env": PASSWORD_ENV, "ca-file": mail_servers.ca_file}
+    config = settings(server.port, security=security, username=LOGIN, **login)
     transport = SmtpTransport.from_settings(config, {PASSWORD_ENV: PASSWORD})
     with transport:
+        # aiosmtpd leaves session.ssl unset for implicit TLS, so TLS is checked on the client side.
         assert transport._smtp is not None
         assert isinstance(transport._smtp.sock, ssl.SSLSocket)
-        transport.send(note("over starttls"))
+        transport.send(note(f"over {security}"))
     [received] = server.received
     assert received.login == LOGIN
-    assert received.message["Subject"] == "over starttls"
-
-
-def test_smtps_with_login(mail_servers: ServerFactory) -> None:
-    server = mail_servers.start("ssl", auth=True)
-    config = settings(server.port, security="ssl", username=LOGIN, **{"password-env": PASSWORD_ENV})
-    config = config.model_copy(update={"ca_file": mail_servers.ca_file})
-    transport = SmtpTransport.from_settings(config, {PASSWORD_ENV: PASSWORD})
-    with transport:
-        # aiosmtpd leaves session.ssl unset for implicit TLS, so the client side is where TLS is checked.
-        assert transport._smtp is not None
-        assert isinstance(transport._smtp.sock, ssl.SSLSocket)
-        transport.send(note("over smtps"))
-    [received] = server.received
-    assert received.login == LOGIN
+    assert received.message["Subject"] == f"over {security}"
 
 
 def test_wrong_password_is_an_authentication_failure(mail_servers: ServerFactory) -> None:
