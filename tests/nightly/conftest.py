@@ -7,8 +7,10 @@ connects to its own port to start), so a free port is picked first.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import ssl
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -234,16 +236,25 @@ def write_feed(path: Path, offer_ids: list[str | None], *, shop: str = "Тест
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real PostgreSQL server (the pgserver wheel), reached over a Unix socket; skipped if unavailable."""
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server (the pgserver wheel), reached over a Unix socket; skipped if unavailable.
+
+    Its data directory is not under pytest's temporary root: run as root, pgserver starts PostgreSQL as
+    its own system user and opens the directory's parents to it, and any pytest that starts meanwhile
+    closes `/tmp/pytest-of-<user>` again (mode 0700), which stops the server from starting.
+    """
     pgserver = pytest.importorskip("pgserver")
     pytest.importorskip("psycopg")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    data = Path(tempfile.mkdtemp(prefix="feedaudit-test-pg-"))
     try:
-        yield server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
-    finally:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            server.cleanup()
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            server = pgserver.get_server(data, cleanup_mode="stop")
+        try:
+            yield server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                server.cleanup()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
