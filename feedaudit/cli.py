@@ -17,6 +17,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from feedaudit import nightly
 from feedaudit._version import __version__
 from feedaudit.baseline import BaselineWriter, load_baseline
 from feedaudit.config import load_settings, override
@@ -140,7 +141,18 @@ def main() -> None:
     "--match-on", type=click.Choice(["id", "vendor-code", "barcode"]), help="Offer field matched to the inventory key."
 )
 @click.option("--price-tolerance", metavar="AMOUNT|PCT%", help="Tolerated price drift (IV001): 5, 2% or 5,2%.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@click.option(
+    "--history",
+    "history_path",
+    metavar="PATH",
+    help="Remember findings in this SQLite file (or SQLAlchemy URL) to tell new from resolved ones.",
+)
+@click.option(
+    "--email/--no-email",
+    default=None,
+    help="E-mail the report as [email] in the configuration says (needs a history).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress line; only warnings and errors are logged.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
 @handle_errors
 def check(
@@ -167,14 +179,20 @@ def check(
     inventory_query: str | None,
     match_on: str | None,
     price_tolerance: str | None,
+    history_path: str | None,
+    email: bool | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Audit FEEDS (paths, http(s) URLs, '-' for stdin; gzip and zip are read as they are)."""
+    """Audit FEEDS (paths, http(s) URLs, '-' for stdin; gzip and zip are read as they are).
+
+    With --history (and --email) this is the nightly run: see docs/cron.md.
+    """
     sources = [*feeds, *(read_feed_list(feeds_from) if feeds_from is not None else [])]
     if not sources:
         raise click.UsageError("no feeds given: name at least one FEED or use --feeds-from FILE")
-    settings, _origin = load_settings(config_path)
+    settings, origin = load_settings(config_path)
+    settings = nightly.configure(settings, origin, history=history_path, email=email)
     settings = override(
         settings,
         select=_split(select),
@@ -194,24 +212,27 @@ def check(
     record = BaselineWriter() if write_baseline is not None else None
     workers = resolve_jobs(jobs)
     progress = ProgressLine.for_terminal(quiet)
-    engine = Engine(settings, progress=progress if workers <= 1 and scheduler is None else None)
-    sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
-    with sink as out:
-        reporter = make_reporter(settings.output_format, out, statistics=statistics)
-        try:
-            summary = run_check(
-                engine,
-                sources,
-                reporter,
-                baseline=baseline,
-                record=record,
-                jobs=workers,
-                feed_progress=progress.feeds if progress is not None else None,
-                scheduler=scheduler,
-            )
-        finally:
-            if progress is not None:
-                progress.clear()
+    with nightly.Nightly(settings, origin, quiet=quiet) as night:
+        engine = Engine(settings, progress=progress if workers <= 1 and scheduler is None else None)
+        sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
+        with sink as out:
+            reporter = make_reporter(settings.output_format, out, statistics=statistics)
+            try:
+                summary = run_check(
+                    engine,
+                    sources,
+                    reporter,
+                    on_finding=night.add,
+                    baseline=baseline,
+                    record=record,
+                    jobs=workers,
+                    feed_progress=progress.feeds if progress is not None else None,
+                    scheduler=scheduler,
+                )
+            finally:
+                if progress is not None:
+                    progress.clear()
+        night.finish(summary)
     if record is not None and write_baseline is not None:
         with atomic_output(write_baseline) as out:
             record.dump(out)
@@ -274,6 +295,25 @@ def rules(code: str | None, output_format: str) -> None:
             family = rule.family
             click.echo(f"\n{family}  {FAMILIES.get(family, '')}")
         click.echo(f"  {rule.code}  {rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}")
+
+
+@main.command()
+@click.option(
+    "--history",
+    "history_path",
+    metavar="PATH",
+    help="The history: SQLite file or SQLAlchemy URL (default: [history] path in the configuration).",
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs to show.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+@handle_errors
+def history(history_path: str | None, config_path: Path | None, limit: int, output_format: str, verbose: bool) -> None:
+    """Show the most recent recorded runs and their counts: findings, new, still open, resolved."""
+    settings, origin = load_settings(config_path)
+    settings = nightly.configure(settings, origin, history=history_path)
+    click.echo(nightly.show_history(settings.history, limit=limit, output_format=output_format), nl=False)
 
 
 def _rule_json(code: str) -> dict[str, str]:

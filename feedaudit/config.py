@@ -12,33 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from feedaudit.errors import ConfigError
+from feedaudit.history.settings import HistorySettings
+from feedaudit.inventory.settings import InventorySettings
 from feedaudit.model import Severity
+from feedaudit.notify.settings import EmailSettings
+from feedaudit.section import Section
 
 OutputFormat = Literal["concise", "grouped", "json", "jsonl", "csv", "sarif", "junit", "github", "html"]
 CONFIG_FILE = "feedaudit.toml"
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class Section(BaseModel):
-    """Base of every configuration model: kebab-case keys, unknown keys rejected."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=_kebab,
-        validate_by_name=True,
-        validate_by_alias=True,
-        frozen=True,
-    )
-
-
-# Feature sections subclass Section, so they are imported once it exists.
-from feedaudit.inventory.settings import InventorySettings  # noqa: E402
 
 
 class Settings(Section):
@@ -66,6 +50,8 @@ class Settings(Section):
     inventory: InventorySettings = Field(
         default_factory=InventorySettings, description="The shop's inventory to compare offers with."
     )
+    history: HistorySettings = Field(default_factory=HistorySettings, description="The findings history.")
+    email: EmailSettings = Field(default_factory=EmailSettings, description="E-mail reports of nightly runs.")
 
 
 def load_settings(path: Path | None = None, cwd: Path | None = None) -> tuple[Settings, Path | None]:

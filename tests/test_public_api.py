@@ -55,6 +55,10 @@ def test_all_is_the_public_api() -> None:
         "fleet",
         "schemas",
         "cluster",
+        "section",
+        "history",
+        "notify",
+        "nightly",
     }
     assert public - submodules == EXPECTED_API
 

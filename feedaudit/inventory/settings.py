@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from feedaudit.config import Section
+from feedaudit.section import Section
 
 MatchOn = Literal["id", "vendor-code", "barcode"]
 ROLES = ("key", "price", "quantity", "availability", "currency")

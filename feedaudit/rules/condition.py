@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from feedaudit.config import Section
 from feedaudit.model import Condition, FeedInfo, Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.section import Section
 from feedaudit.text import ConditionMention, condition_in_description, condition_in_short_text
 
 _WHERE = {"name": "the name", "category": "the category", "shop": "the shop name", "description": "the description"}

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from feedaudit.config import Section
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.section import Section
 from feedaudit.text import delivery_days
 
 

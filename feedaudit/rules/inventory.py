@@ -14,11 +14,11 @@ from typing import Any
 from pydantic import Field
 
 from feedaudit import profiles
-from feedaudit.config import Section
 from feedaudit.inventory import Inventory
 from feedaudit.inventory.columns import currency_code
 from feedaudit.model import Availability, FeedInfo, InventoryItem, Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.section import Section
 
 CENT = Decimal("0.01")
 NOT_IN_STOCK = {Availability.OUT_OF_STOCK, Availability.BACKORDER, Availability.PREORDER, Availability.ON_REQUEST}

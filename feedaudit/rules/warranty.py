@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from feedaudit.config import Section
 from feedaudit.model import Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.section import Section
 from feedaudit.text import WarrantyKind, WarrantyReading, read_warranty, warranty_in_text
 
 
