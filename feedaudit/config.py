@@ -37,6 +37,10 @@ class Section(BaseModel):
     )
 
 
+# Sections owned by other modules import `Section` from here, so they are imported after it.
+from feedaudit.listings.settings import ListingsSettings  # noqa: E402
+
+
 class Settings(Section):
     """Everything a run of `feedaudit check` can be told."""
 
@@ -56,6 +60,9 @@ class Settings(Section):
     )
     max_feed_bytes: int = Field(default=8 * 1024**3, gt=0, description="Cap on a feed's decompressed size.")
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
+    listings: ListingsSettings = Field(
+        default_factory=ListingsSettings, description="Fetching the live product pages offers link to."
+    )
 
 
 def load_settings(path: Path | None = None, cwd: Path | None = None) -> tuple[Settings, Path | None]:
