@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
-from feedaudit.model import FeedInfo, Finding
+from feedaudit.model import FeedInfo, Finding, Listing
 from feedaudit.report import REPORTERS, FeedSummary, Reporter, Summary
 
 EXIT_CLEAN = 0
@@ -41,6 +41,31 @@ def run_check(
             if on_finding is not None:
                 on_finding(finding)
         summary.feeds.append(FeedSummary.of(feed))
+    summary.elapsed = time.monotonic() - summary.started
+    reporter.finish(summary)
+    return summary
+
+
+def run_listings(
+    engine: Engine,
+    listings: Iterable[Listing],
+    reporter: Reporter,
+    *,
+    on_finding: Callable[[Finding], None] | None = None,
+) -> Summary:
+    """Audit live pages on their own (no feed), feeding each finding to the reporter."""
+    summary = Summary()
+
+    def counted() -> Iterator[Listing]:
+        for listing in listings:
+            summary.pages += 1
+            yield listing
+
+    for finding in engine.audit_listings(counted()):
+        summary.count(finding)
+        reporter.add(finding)
+        if on_finding is not None:
+            on_finding(finding)
     summary.elapsed = time.monotonic() - summary.started
     reporter.finish(summary)
     return summary

@@ -6,9 +6,11 @@ import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from feedaudit import config
 from feedaudit.config import Section
+from feedaudit.errors import ConfigError
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -61,6 +63,16 @@ class ListingsSettings(Section):
                 except ValueError as exc:
                     raise ValueError(f"{network!r} is not an IP address or network") from exc
         return value
+
+    def with_changes(self, **changes: object) -> ListingsSettings:
+        """A validated copy with the given (non-None) values replaced (command-line overrides)."""
+        updates = {key: value for key, value in changes.items() if value is not None}
+        if not updates:
+            return self
+        try:
+            return ListingsSettings.model_validate(self.model_dump(by_alias=False) | updates)
+        except ValidationError as exc:
+            raise ConfigError(f"command line: {config.describe_validation_error(exc)}") from exc
 
     def private_networks(self) -> bool | list[IPv4Network | IPv6Network]:
         if isinstance(self.allow_private, bool):

@@ -45,6 +45,7 @@ class Summary:
     by_severity: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
+    pages: int = 0  # live pages audited on their own (`feedaudit listing`)
 
     def count(self, finding: Finding) -> None:
         self.by_code[finding.code] += 1

@@ -8,7 +8,7 @@ Families (codes are forever, never reused):
 
 from __future__ import annotations
 
-from feedaudit.rules import feed, identity
+from feedaudit.rules import feed, identity, listing
 from feedaudit.rules.base import (
     NoOptions,
     Rule,
@@ -39,6 +39,7 @@ __all__ = [
     "Scope",
     "feed",
     "identity",
+    "listing",
     "registered_rules",
     "rule",
 ]
