@@ -136,9 +136,9 @@ class LiveListings:
 
         thread = threading.Thread(target=work, name="feedaudit-crawler", daemon=True)
         thread.start()
+        position = 0
         try:
             waiting: dict[int, T] = {}
-            position = 0
             while position < total:
                 item = results.get()
                 if isinstance(item, _Failed):
@@ -153,7 +153,8 @@ class LiveListings:
             with lock:
                 stop.set()
                 loop, task = running.get("loop"), running.get("task")
-                if thread.is_alive() and isinstance(loop, asyncio.AbstractEventLoop) and isinstance(task, asyncio.Task):
+                early = position < total and thread.is_alive()  # closed before the end: cancel the crawl
+                if early and isinstance(loop, asyncio.AbstractEventLoop) and isinstance(task, asyncio.Task):
                     with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
                         loop.call_soon_threadsafe(task.cancel)
             thread.join()
