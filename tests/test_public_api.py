@@ -48,6 +48,7 @@ def test_all_is_the_public_api() -> None:
         "progress",
         "runner",
         "docs",
+        "listings",
     }
     assert public - submodules == EXPECTED_API
 

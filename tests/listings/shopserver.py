@@ -149,7 +149,7 @@ class ShopServer:
                 finally:
                     shop.police.leave(host.split(":")[0])
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         server = ThreadingHTTPServer((self.address, 0), _Handler)
