@@ -69,6 +69,25 @@ def handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file (default: feedaudit.toml or [tool.feedaudit] in pyproject.toml).",
+)
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Lowest severity that makes the exit code 1 (default: warning).",
+)
+
+
 def listings_options(command: F) -> F:
     """Options shared by `check --listings` and `listing`: which pages, and where they may be."""
     command = click.option(
@@ -96,28 +115,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("feeds", nargs=-1, required=True)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Configuration file (default: feedaudit.toml or [tool.feedaudit] in pyproject.toml).",
-)
+@config_option
 @click.option("--select", multiple=True, metavar="CODES", help="Rules to run: codes, prefixes or ALL.")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Rules to add to the selection.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rules to skip: codes, prefixes or ALL.")
 @click.option("--profile", help="Marketplace profile (default: from the feed's dialect).")
 @click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (atomically) instead of standard output.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info"]),
-    help="Lowest severity that makes the exit code 1 (default: warning).",
-)
+@output_option
+@fail_on_option
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
 @click.option("--max-feed-bytes", type=click.IntRange(min=1), help="Cap on a feed's decompressed size.")
@@ -186,26 +191,12 @@ def check(
 
 @main.command()
 @click.argument("urls", nargs=-1, required=True)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Configuration file (default: feedaudit.toml or [tool.feedaudit] in pyproject.toml).",
-)
+@config_option
 @click.option("--select", multiple=True, metavar="CODES", help="Rules to run: codes, prefixes or ALL.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rules to skip: codes, prefixes or ALL.")
 @click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (atomically) instead of standard output.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info"]),
-    help="Lowest severity that makes the exit code 1 (default: warning).",
-)
+@output_option
+@fail_on_option
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
 @listings_options
