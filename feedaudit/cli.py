@@ -26,10 +26,11 @@ from feedaudit.engine import Engine
 from feedaudit.errors import FeedauditError
 from feedaudit.fleet import read_feed_list, resolve_jobs
 from feedaudit.inventory.settings import InventorySettings, parse_column_map, parse_tolerance, with_overrides
+from feedaudit.listings.live import LiveListings
 from feedaudit.progress import ProgressLine
 from feedaudit.report import REPORTERS
 from feedaudit.rules import FAMILIES, registered_rules
-from feedaudit.runner import EXIT_CLEAN, EXIT_ERROR, atomic_output, exit_code, make_reporter, run_check
+from feedaudit.runner import EXIT_CLEAN, EXIT_ERROR, atomic_output, exit_code, make_reporter, run_check, run_listings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,6 +74,44 @@ def handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file (default: feedaudit.toml or [tool.feedaudit] in pyproject.toml).",
+)
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Lowest severity that makes the exit code 1 (default: warning).",
+)
+
+
+def listings_options(command: F) -> F:
+    """Options shared by `check --listings` and `listing`: which pages, and where they may be."""
+    command = click.option(
+        "--listings-cache",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Keep fetched pages in DIR and revalidate them with ETag / Last-Modified next time.",
+    )(command)
+    return click.option(
+        "--allow-private",
+        is_flag=True,
+        default=None,
+        help="Let pages on private, loopback and link-local addresses be fetched (refused by default).",
+    )(command)
+
+
+def _listings_settings(settings: Any, **changes: Any) -> Any:
+    return override(settings, listings=settings.listings.with_changes(**changes))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="feedaudit")
 def main() -> None:
@@ -81,28 +120,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("feeds", nargs=-1)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Configuration file (default: feedaudit.toml or [tool.feedaudit] in pyproject.toml).",
-)
+@config_option
 @click.option("--select", multiple=True, metavar="CODES", help="Rules to run: codes, prefixes or ALL.")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Rules to add to the selection.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rules to skip: codes, prefixes or ALL.")
 @click.option("--profile", help="Marketplace profile (default: from the feed's dialect).")
 @click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (atomically) instead of standard output.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info"]),
-    help="Lowest severity that makes the exit code 1 (default: warning).",
-)
+@output_option
+@fail_on_option
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
 @click.option("--max-feed-bytes", type=click.IntRange(min=1), help="Cap on a feed's decompressed size.")
@@ -152,6 +177,14 @@ def main() -> None:
     default=None,
     help="E-mail the report as [email] in the configuration says (needs a history).",
 )
+@click.option(
+    "--listings/--no-listings",
+    default=None,
+    help="Fetch the live page of each offer and compare it with the feed (LS rules).",
+)
+@click.option("--sample", metavar="N|PCT", help="Fetch only a sample of the pages: a count (200) or a share (5%).")
+@click.option("--seed", type=int, help="Seed of the sample (the same seed picks the same pages).")
+@listings_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress line; only warnings and errors are logged.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
 @handle_errors
@@ -181,6 +214,11 @@ def check(
     price_tolerance: str | None,
     history_path: str | None,
     email: bool | None,
+    listings: bool | None,
+    sample: str | None,
+    seed: int | None,
+    allow_private: bool | None,
+    listings_cache: Path | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -208,12 +246,19 @@ def check(
         ),
         rules=_tolerance_overrides(settings.rules, price_tolerance),
     )
+    settings = _listings_settings(
+        settings, enabled=listings, sample=sample, seed=seed, allow_private=allow_private, cache_dir=listings_cache
+    )
     baseline = load_baseline(Path(settings.baseline)) if settings.baseline else None
     record = BaselineWriter() if write_baseline is not None else None
     workers = resolve_jobs(jobs)
     progress = ProgressLine.for_terminal(quiet)
+    in_process = workers <= 1 and scheduler is None
+    pages = None
+    if settings.listings.enabled and in_process:
+        pages = LiveListings(settings.listings, progress=progress.pages if progress is not None else None)
     with nightly.Nightly(settings, origin, quiet=quiet) as night:
-        engine = Engine(settings, progress=progress if workers <= 1 and scheduler is None else None)
+        engine = Engine(settings, progress=progress if in_process else None, listings=pages)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
         with sink as out:
             reporter = make_reporter(settings.output_format, out, statistics=statistics)
@@ -264,6 +309,60 @@ def _tolerance_overrides(rules: dict[str, dict[str, Any]], tolerance: str | None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--price-tolerance") from exc
     return rules | {"IV001": rules.get("IV001", {}) | options}
+
+
+@main.command()
+@click.argument("urls", nargs=-1, required=True)
+@config_option
+@click.option("--select", multiple=True, metavar="CODES", help="Rules to run: codes, prefixes or ALL.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Rules to skip: codes, prefixes or ALL.")
+@click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
+@output_option
+@fail_on_option
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
+@listings_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+@handle_errors
+def listing(
+    urls: tuple[str, ...],
+    config_path: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    output_format: str | None,
+    output: Path | None,
+    fail_on: str | None,
+    exit_zero: bool,
+    statistics: bool,
+    allow_private: bool | None,
+    listings_cache: Path | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Audit live product pages on their own, without a feed ('-' reads URLs from stdin, one a line)."""
+    settings, _origin = load_settings(config_path)
+    settings = override(
+        settings,
+        select=_split(select),
+        ignore=_split(ignore),
+        output_format=output_format,
+        fail_on=fail_on,
+    )
+    settings = _listings_settings(settings, allow_private=allow_private, cache_dir=listings_cache)
+    targets = [line.strip() for url in urls for line in (sys.stdin if url == "-" else [url]) if line.strip()]
+    progress = ProgressLine.for_terminal(quiet)
+    pages = LiveListings(settings.listings, progress=progress.pages if progress is not None else None)
+    engine = Engine(settings)
+    sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
+    with sink as out:
+        reporter = make_reporter(settings.output_format, out, statistics=statistics)
+        try:
+            summary = run_listings(engine, pages.fetch_urls(targets), reporter)
+        finally:
+            if progress is not None:
+                progress.clear()
+    sys.exit(exit_code(summary, settings, exit_zero=exit_zero))
 
 
 @main.command()

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from feedaudit.errors import ConfigError
 from feedaudit.history.settings import HistorySettings
 from feedaudit.inventory.settings import InventorySettings
+from feedaudit.listings.settings import ListingsSettings
 from feedaudit.model import Severity
 from feedaudit.notify.settings import EmailSettings
 from feedaudit.section import Section
@@ -52,6 +53,9 @@ class Settings(Section):
     )
     history: HistorySettings = Field(default_factory=HistorySettings, description="The findings history.")
     email: EmailSettings = Field(default_factory=EmailSettings, description="E-mail reports of nightly runs.")
+    listings: ListingsSettings = Field(
+        default_factory=ListingsSettings, description="Fetching the live product pages offers link to."
+    )
 
 
 def load_settings(path: Path | None = None, cwd: Path | None = None) -> tuple[Settings, Path | None]:

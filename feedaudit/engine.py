@@ -3,7 +3,8 @@
 It dispatches every rule on its scope (see `feedaudit.rules.base`), gives each rule its options and a
 per-feed state, applies the marketplace profile's severities and the per-offer ignores, and stamps
 code, name, severity, location and fingerprint on every problem. Findings come out as they are found:
-per offer in code order, feed-level ones at the end of each feed, listing ones after the crawl.
+per offer in code order, feed-level ones at the end of each feed, listing ones after the crawl
+(page-only LISTING rules and OFFER_LISTING comparisons for each fetched page, in feed order).
 
 The inventory and the live-listing crawler plug in through two small protocols, so the engine does
 not know where the truth or the pages come from.
@@ -25,6 +26,7 @@ from feedaudit.errors import ConfigError
 from feedaudit.feeds import ReadOptions, read_feed
 from feedaudit.feeds.source import SourceOptions
 from feedaudit.inventory import load_inventory
+from feedaudit.listings.live import LiveListings
 from feedaudit.model import (
     FeedInfo,
     FeedIssue,
@@ -111,6 +113,10 @@ class Engine:
             self.inventory = load_inventory(self.settings.inventory.source, self.settings.inventory)
         if self.inventory is not None:
             self.extra.setdefault("inventory", self.inventory)
+        wants_pages = bool(self._by_scope[Scope.OFFER_LISTING] or self._by_scope[Scope.LISTING])
+        if self.listings is None and self.settings.listings.enabled and wants_pages:
+            # built here (not only by the command line) so worker processes of many-feeds mode crawl too
+            self.listings = LiveListings(self.settings.listings)
         self._offer_ignores = [
             (pattern, [s.strip().upper() for s in selectors])
             for pattern, selectors in self.settings.per_offer_ignores.items()
@@ -147,6 +153,10 @@ class Engine:
         return result
 
     @property
+    def _wants_pages(self) -> bool:
+        return bool(self._by_scope[Scope.OFFER_LISTING] or self._by_scope[Scope.LISTING])
+
+    @property
     def rules(self) -> list[Rule]:
         return [active.rule for active in self.active]
 
@@ -172,7 +182,7 @@ class Engine:
                 yield from self._run_scope(run, Scope.FEED_ISSUE, (item,), None)
                 continue
             yield from self._audit_offer(run, item)
-            if self.listings is not None and self._by_scope[Scope.OFFER_LISTING] and self.listings.wants(item):
+            if self.listings is not None and self._wants_pages and self.listings.wants(item):
                 pending_listings.append(item)
         self._refresh_profile(run)
         yield from self._run_scope(run, Scope.FEED, (feed,), None)
@@ -180,6 +190,7 @@ class Engine:
             yield from self._run_scope(run, Scope.INVENTORY, (feed,), None)
         if pending_listings and self.listings is not None:
             for offer, listing in self.listings.fetch(pending_listings):
+                yield from self._run_scope(run, Scope.LISTING, (listing,), offer)
                 yield from self._run_scope(run, Scope.OFFER_LISTING, (offer, listing), offer)
 
     def audit_listings(self, listings: Iterable[Listing]) -> Iterator[Finding]:

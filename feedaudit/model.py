@@ -188,7 +188,15 @@ class InventoryItem:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """What a live product page shows, and where on the page each value came from."""
+    """What a live product page shows, and where on the page each value came from.
+
+    `price` is the price the page states; `sale_price` a reduced price it offers beside it (OpenGraph
+    `product:sale_price`, or the current price next to a struck-through one), valid until
+    `price_valid_until` (ISO date) when the page says so. `high_price` is the top of a price range
+    (`AggregateOffer`). `area_text` holds the visible text of the page's price and availability areas
+    (keys `price`, `availability`), where placeholders show; `markup_errors` the structured-data blocks
+    that could not be read as they stand.
+    """
 
     url: str
     final_url: str | None = None
@@ -198,6 +206,7 @@ class Listing:
     price_text: str | None = None
     sale_price: Decimal | None = None
     price_valid_until: str | None = None
+    high_price: Decimal | None = None
     currency: str | None = None
     availability: Availability | None = None
     availability_text: str | None = None
@@ -206,6 +215,9 @@ class Listing:
     warranty_text: str | None = None
     delivery_text: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)  # field -> "json-ld" | "microdata" | …
+    area_text: Mapping[str, str] = field(default_factory=dict)  # "price" | "availability" -> visible text
+    markup_errors: tuple[str, ...] = ()
+    redirects: tuple[str, ...] = ()  # every URL the request was sent on to, in order
 
 
 @dataclass(frozen=True, slots=True)

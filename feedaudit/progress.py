@@ -1,4 +1,4 @@
-"""A progress line on a terminal for long feeds; silent when stderr is not a TTY or with --quiet."""
+"""A progress line on a terminal for long feeds and crawls; silent when stderr is not a TTY or with --quiet."""
 
 from __future__ import annotations
 
@@ -38,6 +38,17 @@ class ProgressLine:
             return
         self._last = now
         self.stream.write(f"\rfeeds  {done:,}/{total:,} ")
+        self.stream.flush()
+        self._drawn = True
+
+    def pages(self, label: str, done: int, total: int) -> None:
+        """Redraw `pages  42%  84/200` for a crawl (called from the crawler's thread)."""
+        now = time.monotonic()
+        if now - self._last < self.interval and done < total:
+            return
+        self._last = now
+        share = f"{min(done / total, 1.0):4.0%}" if total else "    "
+        self.stream.write(f"\r{label}  {share}  {done:,}/{total:,} ")
         self.stream.flush()
         self._drawn = True
 

@@ -10,7 +10,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -20,7 +20,7 @@ from feedaudit.cluster import audit_on_cluster
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
 from feedaudit.fleet import FeedProgress, audit_feeds
-from feedaudit.model import Finding
+from feedaudit.model import Finding, Listing
 from feedaudit.report import REPORTERS, FeedSummary, Reporter, Summary
 
 EXIT_CLEAN = 0
@@ -67,6 +67,31 @@ def run_check(
             if on_finding is not None:
                 on_finding(finding)
         summary.add_feed(FeedSummary.of(feed, by_code))
+    summary.elapsed = time.monotonic() - summary.started
+    reporter.finish(summary)
+    return summary
+
+
+def run_listings(
+    engine: Engine,
+    listings: Iterable[Listing],
+    reporter: Reporter,
+    *,
+    on_finding: Callable[[Finding], None] | None = None,
+) -> Summary:
+    """Audit live pages on their own (no feed), feeding each finding to the reporter."""
+    summary = Summary()
+
+    def counted() -> Iterator[Listing]:
+        for listing in listings:
+            summary.pages += 1
+            yield listing
+
+    for finding in engine.audit_listings(counted()):
+        summary.count(finding)
+        reporter.add(finding)
+        if on_finding is not None:
+            on_finding(finding)
     summary.elapsed = time.monotonic() - summary.started
     reporter.finish(summary)
     return summary

@@ -59,6 +59,7 @@ def test_all_is_the_public_api() -> None:
         "history",
         "notify",
         "nightly",
+        "listings",
     }
     assert public - submodules == EXPECTED_API
 

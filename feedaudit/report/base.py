@@ -52,6 +52,7 @@ class Summary:
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
     baseline_suppressed: int = 0  # findings left out because the baseline lists them
+    pages: int = 0  # live pages audited on their own (`feedaudit listing`)
 
     def count(self, finding: Finding) -> None:
         self.by_code[finding.code] += 1

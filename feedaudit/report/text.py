@@ -41,6 +41,8 @@ def closing_line(summary: Summary) -> str:
     feeds = len(summary.feeds)
     offers = summary.offers
     scope = f"{offers:,} offer{'s' if offers != 1 else ''} in {feeds} feed{'s' if feeds != 1 else ''}"
+    if summary.pages and not feeds:
+        scope = f"{summary.pages:,} page{'s' if summary.pages != 1 else ''}"
     if not summary.total:
         return f"All checks passed: {scope}.{baseline_note(summary)}"
     parts = [

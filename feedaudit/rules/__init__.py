@@ -8,7 +8,18 @@ Families (codes are forever, never reused):
 
 from __future__ import annotations
 
-from feedaudit.rules import condition, delivery, feed, identity, inventory, placeholders, price, stock, warranty
+from feedaudit.rules import (
+    condition,
+    delivery,
+    feed,
+    identity,
+    inventory,
+    listing,
+    placeholders,
+    price,
+    stock,
+    warranty,
+)
 from feedaudit.rules.base import (
     NoOptions,
     Rule,
@@ -42,6 +53,7 @@ __all__ = [
     "feed",
     "identity",
     "inventory",
+    "listing",
     "placeholders",
     "price",
     "registered_rules",

@@ -11,7 +11,7 @@ called with:
     OFFER_INVENTORY   check(offer: Offer, item, ctx)            every offer, when an inventory is given
     INVENTORY         check(feed: FeedInfo, ctx)                once per feed, when an inventory is given
     OFFER_LISTING     check(offer: Offer, listing: Listing, ctx) offers whose page was fetched
-    LISTING           check(listing: Listing, ctx)              pages audited on their own (no feed)
+    LISTING           check(listing: Listing, ctx)              every fetched page, with or without a feed
 """
 
 from __future__ import annotations

@@ -32,6 +32,23 @@ Inventory (IV) cases add the shop's inventory, and may set `[inventory]` options
         settings: {inventory: {match-on: barcode}}
         expect:
           - {offer_id: "1", field: price, expected: "12 UAH", actual: "10 UAH"}
+
+Live-listing (LS) cases add the pages the offers link to, served to the rules without any network:
+
+      - name: page_price_differs_fails
+        yml_offers: |
+          <offer id="1"><url>https://shop.example.ua/p/1</url><price>100</price></offer>
+        pages:                         # offer URL -> page HTML (read by feedaudit.listings.extract) …
+          https://shop.example.ua/p/1: |
+            <script type="application/ld+json">{"@type": "Product", "offers": {"price": "120"}}</script>
+          https://shop.example.ua/p/2: {status: 404}         # … or a fetch outcome: status, error,
+                                                             # html, final_url, redirects
+        page_inventory:                # optional: the shop's inventory, offer id -> row fields
+          "1": {price: 100, quantity: 0}
+        expect:
+          - {line: 2, offer_id: "1", field: price, url: "https://shop.example.ua/p/1", expected: "100"}
+
+A case with `pages` and no feed audits the pages on their own (`feedaudit listing`, LISTING rules).
 """
 
 from __future__ import annotations
@@ -101,7 +118,13 @@ class Case:
         return f"{self.code}-{self.name}"
 
 
+def has_feed(case: dict[str, Any]) -> bool:
+    return "feed" in case or any(key in case for key in _TEMPLATES)
+
+
 def feed_text(case: dict[str, Any]) -> bytes:
+    if "pages" in case and not has_feed(case):
+        return b""
     if "feed" in case:
         text = case["feed"]
         if isinstance(text, bytes):  # `feed: !!binary …` for bytes no text can spell

@@ -2,28 +2,92 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from feedaudit.config import settings_from_mapping
 from feedaudit.engine import Engine
+from feedaudit.listings.extract import Target, extract_listing
+from feedaudit.listings.fetch import Page
+from feedaudit.model import Availability, Finding, InventoryItem, Listing, Offer
 from feedaudit.rules import registered_rules
-from tests.rules.casefile import CASES_DIR, Case, all_cases, load_cases
+from tests.rules.casefile import CASES_DIR, Case, all_cases, has_feed, load_cases
 
 CASES = all_cases()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_rule_case(case: Case, tmp_path: Path) -> None:
-    feed = tmp_path / "feed.xml"
-    feed.write_bytes(case.feed)
+class CasePages:
+    """The engine's ListingFetcher over a case's `pages:` (no network): each page read by the extractor."""
+
+    def __init__(self, pages: dict[str, Any]) -> None:
+        self.pages = pages
+
+    def page(self, url: str) -> Page:
+        spec = self.pages[url]
+        if isinstance(spec, str):
+            return Page(url, final_url=url, status=200, content_type="text/html", body=spec.encode("utf-8"))
+        return Page(
+            url,
+            final_url=spec.get("final_url", url),
+            status=spec.get("status", None if "error" in spec else 200),
+            content_type="text/html",
+            body=str(spec.get("html", "")).encode("utf-8"),
+            error=spec.get("error"),
+            redirects=tuple(spec.get("redirects", ())),
+        )
+
+    def wants(self, offer: Offer) -> bool:
+        return offer.url in self.pages
+
+    def fetch(self, offers: Sequence[Offer]) -> Iterator[tuple[Offer, Listing]]:
+        for offer in offers:
+            assert offer.url is not None
+            target = Target.of(offer.url, offer.offer_id, offer.vendor_code, offer.barcode)
+            yield offer, extract_listing(self.page(offer.url), target)
+
+
+class CaseInventory:
+    """An InventoryLookup over a case's `page_inventory:` rows, keyed by offer id."""
+
+    def __init__(self, rows: dict[str, dict[str, Any]]) -> None:
+        self.items = {
+            str(key): InventoryItem(
+                key=str(key),
+                price=None if row.get("price") is None else Decimal(str(row["price"])),
+                currency=row.get("currency"),
+                quantity=row.get("quantity"),
+                availability=None if row.get("availability") is None else Availability(row["availability"]),
+            )
+            for key, row in rows.items()
+        }
+
+    def match(self, offer: Offer) -> InventoryItem | None:
+        return self.items.get(offer.offer_id or "")
+
+
+def _findings(case: Case, tmp_path: Path) -> list[Finding]:
     mapping: dict[str, object] = {"select": [case.code], **case.settings}
     inventory = case.inventory_file(tmp_path)
     if inventory is not None:
         mapping["inventory"] = {**case.settings.get("inventory", {}), "source": str(inventory)}
     settings = settings_from_mapping(mapping)
-    findings = [f for f in Engine(settings).audit_feed(str(feed)) if f.code == case.code]
+    pages = CasePages(case.raw["pages"]) if "pages" in case.raw else None
+    extra = {"inventory": CaseInventory(case.raw["page_inventory"])} if "page_inventory" in case.raw else None
+    engine = Engine(settings, listings=pages, extra=extra)
+    if pages is not None and not has_feed(case.raw):
+        return list(engine.audit_listings(extract_listing(pages.page(url)) for url in pages.pages))
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(case.feed)
+    return list(engine.audit_feed(str(feed)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_rule_case(case: Case, tmp_path: Path) -> None:
+    findings = [f for f in _findings(case, tmp_path) if f.code == case.code]
     got = [{"line": f.line, "offer_id": f.offer_id, "field": f.field, "message": f.message} for f in findings]
     assert len(findings) == len(case.expect), f"expected {len(case.expect)} finding(s), got {got}"
     for finding, expected in zip(findings, case.expect, strict=True):
