@@ -84,9 +84,21 @@ def _fold_match(match: re.Match[str]) -> str:
     return _fold_word(match.group(0))
 
 
-@functools.lru_cache(maxsize=65536)
+NORMALISE_CACHE_LIMIT = 200  # characters; longer texts (names, descriptions) are rarely repeated
+
+
 def normalise(text: str) -> str:
-    """Make text comparable: see the module docstring for the steps, in order."""
+    """Make text comparable: see the module docstring for the steps, in order.
+
+    Short texts (status words, param names and values, labels) repeat on every offer and are cached;
+    long ones are not, so the cache stays a few MB however big the feed is.
+    """
+    if len(text) <= NORMALISE_CACHE_LIMIT:
+        return _normalise_cached(text)
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     if "<" in text or "&" in text:
         text = _CDATA.sub(" ", text)
         text = _TAG.sub(" ", text)
@@ -97,6 +109,9 @@ def normalise(text: str) -> str:
     if _SCRIPT_SEAM.search(text):
         text = _WORD.sub(_fold_match, text)
     return " ".join(text.split())
+
+
+_normalise_cached = functools.lru_cache(maxsize=16384)(_normalise)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -7,6 +7,7 @@ the text is not a value, so the raw text kept beside it can be judged by the rul
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -27,6 +28,7 @@ def text_of(value: str | None) -> str | None:
     return stripped or None
 
 
+@functools.lru_cache(maxsize=4096)  # pure; prices, counts and periods repeat across offers
 def parse_decimal(text: str | None) -> Decimal | None:
     """`'1 299,50'` → 1299.50, `'15.00 USD'` → 15.00, `'1,299.50'` → 1299.50; not a number → None."""
     if text is None:

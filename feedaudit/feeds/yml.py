@@ -128,17 +128,22 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     lines: dict[str, int] = {}
     fields: dict[str, etree._Element] = {}
     params: list[Param] = []
+    # The hot loop of the reader: every child of every offer passes here, so it inlines `local` and
+    # reads each lxml property once.
     for child in element:
-        tag = local(child.tag)
-        if not tag:
+        tag = child.tag
+        if tag.__class__ is not str:
             continue
+        if tag[0] == "{":
+            tag = tag.rpartition("}")[2]
         if tag == "param":
+            unit = child.get("unit")
             params.append(
                 Param(
-                    name=(child.get("name") or "").strip(),
-                    value=(child.text or "").strip(),
-                    unit=text_of(child.get("unit")),
-                    line=child.sourceline,
+                    (child.get("name") or "").strip(),
+                    (child.text or "").strip(),
+                    unit.strip() or None if unit is not None else None,
+                    child.sourceline,
                 )
             )
         elif tag not in fields or (tag in ("name", "description") and child.get("lang") in ("ua", "uk")):
