@@ -57,6 +57,7 @@ class RuleContext(Generic[OptionsT]):
 
     `state` is private to one rule for one feed (for rules that compare offers with each other);
     `extra` carries run-wide collaborators (the inventory lookup, the marketplace profile name, …).
+    The engine hands a rule the same context for every call within one feed.
     """
 
     options: OptionsT
