@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterator
 
 from feedaudit.model import Offer, Problem, Severity
@@ -71,12 +72,11 @@ def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pr
     """
     if offer.offer_id is None:
         return
-    # A compact key (8 bytes of a hash) keeps memory per offer small on feeds with millions of offers.
-    key = int.from_bytes(hashlib.blake2b(offer.offer_id.encode("utf-8"), digest_size=8).digest())
-    seen: dict[int, int] = ctx.state.setdefault("seen", {})
-    first = seen.get(key)
+    seen: FirstSeen | None = ctx.state.get("seen")
+    if seen is None:
+        seen = ctx.state["seen"] = FirstSeen()
+    first = seen.first_or_add(id_key(offer.offer_id), offer.line_of("offer_id"))
     if first is None:
-        seen[key] = offer.line_of("offer_id")
         return
     yield Problem(
         f"offer id {offer.offer_id!r} is used again (first at line {first})",
@@ -84,3 +84,62 @@ def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pr
         value=offer.offer_id,
         related_lines=(first,),
     )
+
+
+def id_key(offer_id: str) -> int:
+    """A 64-bit key for an offer id (blake2b, so it is the same in every process); never 0."""
+    return int.from_bytes(hashlib.blake2b(offer_id.encode("utf-8"), digest_size=8).digest()) or 1
+
+
+class FirstSeen:
+    """Which 64-bit keys were seen, and on which line first: an open-addressing table in two flat arrays.
+
+    The only state of the ID rules that grows with the feed, so it is kept to 12 bytes a slot (18–36
+    bytes per offer, about 6 MB for 250,000 offers) instead of the ~100 bytes per entry of a dict of
+    Python ints. Linear probing; the table doubles at two-thirds full. Key 0 marks an empty slot.
+    """
+
+    __slots__ = ("_keys", "_lines", "_mask", "_used")
+
+    def __init__(self, capacity: int = 1024) -> None:
+        size = 1 << max(capacity - 1, 1).bit_length()
+        self._keys = array("Q", bytes(8 * size))
+        self._lines = array("I", bytes(4 * size))
+        self._mask = size - 1
+        self._used = 0
+
+    def __len__(self) -> int:
+        return self._used
+
+    def first_or_add(self, key: int, line: int) -> int | None:
+        """The line `key` was first seen on, or None (and `key` remembered at `line`) if it is new."""
+        keys = self._keys
+        mask = self._mask
+        slot = key & mask
+        while True:
+            found = keys[slot]
+            if found == key:
+                return self._lines[slot]
+            if found == 0:
+                break
+            slot = (slot + 1) & mask
+        keys[slot] = key
+        self._lines[slot] = min(line, 0xFFFFFFFF)
+        self._used += 1
+        if self._used * 3 > (mask + 1) * 2:
+            self._grow()
+        return None
+
+    def _grow(self) -> None:
+        old_keys, old_lines = self._keys, self._lines
+        size = (self._mask + 1) * 2
+        self._keys = keys = array("Q", bytes(8 * size))
+        self._lines = lines = array("I", bytes(4 * size))
+        self._mask = mask = size - 1
+        for index, key in enumerate(old_keys):
+            if key:
+                slot = key & mask
+                while keys[slot]:
+                    slot = (slot + 1) & mask
+                keys[slot] = key
+                lines[slot] = old_lines[index]
