@@ -1,19 +1,21 @@
 """Feed audit benchmark: `feedaudit check` against a bare lxml streaming pass over the same files.
 
 In one run, for each size (100 MB and 1 GB by default) it generates the synthetic YML feed once
-(`bench/generate.py`, cached in `bench/out/`), warms the page cache, then times, in fresh processes
-and alternating, several repetitions of
+(`bench/generate.py`, well-formed, 1% of offers with a planted data fault; cached in `bench/out/`),
+warms the page cache, then times, in fresh processes and alternating, several repetitions of
 
-  bare       lxml `iterparse(tag="offer")` + clear + delete previous siblings, nothing else (one core)
-  feedaudit  `feedaudit check --select ALL --output-format jsonl` (every rule on, every finding written)
+  bare                    lxml `iterparse(tag="offer")` + clear + delete previous siblings (one core)
+  feedaudit               `feedaudit check --select ALL --output-format jsonl` with the default
+                          `[parallel] workers = "auto"` (the feed split across the usable cores)
+  feedaudit, one process  the same with `[parallel] workers = 1`
 
-and records the median wall time, MB/s, offers/s, the ratio feedaudit / bare, and the peak RSS of each
-(the process's own `ru_maxrss` from `wait4`, and the sampled sum over the process and its children).
-The figures go to the "Feed audit" section of `bench/RESULTS.md`; other sections are kept.
+and records the median wall time, MB/s, offers/s, CPU seconds, the ratio to the bare pass, the peak RSS
+of the main process and the peak summed PSS of all its processes. It checks that both feedaudit runs
+wrote byte-identical findings. The figures go to the "Feed audit" section of `bench/RESULTS.md`;
+other sections of that file are kept.
 
-    python bench/feed_bench.py                       # 100MB and 1GB, 3 repetitions
+    python bench/feed_bench.py                                  # 100MB and 1GB, 3 repetitions
     python bench/feed_bench.py --sizes 100MB --repeat 5 --no-write
-    python bench/feed_bench.py --variant "2 jobs=--jobs 2"   # add a feedaudit variant with extra options
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.generate import generate, parse_size  # noqa: E402
+from bench.generate import WELL_FORMED_FAULTS, generate, parse_size  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -66,8 +68,9 @@ print(count)
 @dataclass(slots=True)
 class Run:
     wall: float
-    maxrss_kib: int  # the process itself (ru_maxrss of wait4)
-    tree_rss_kib: int  # sampled sum over the process and its descendants
+    cpu: float  # user + system seconds of the process and the children it waited for
+    peak_kib: int  # the process's own peak RSS (VmHWM)
+    tree_pss_kib: int  # peak of the summed PSS of the process and its children (shared pages split)
     exit_code: int
 
 
@@ -82,12 +85,16 @@ class Variant:
         return statistics.median(r.wall for r in self.runs)
 
     @property
-    def maxrss_mib(self) -> float:
-        return max(r.maxrss_kib for r in self.runs) / 1024
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs)
 
     @property
-    def tree_rss_mib(self) -> float:
-        return max(max(r.tree_rss_kib, r.maxrss_kib) for r in self.runs) / 1024
+    def peak_mib(self) -> float:
+        return max(r.peak_kib for r in self.runs) / 1024
+
+    @property
+    def tree_mib(self) -> float:
+        return max(r.tree_pss_kib for r in self.runs) / 1024
 
     def spread(self) -> str:
         walls = [r.wall for r in self.runs]
@@ -109,11 +116,22 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _rss_kib(pid: int) -> int:
+def _status_kib(pid: int, key: str) -> int:
     try:
         with open(f"/proc/{pid}/status") as handle:
             for line in handle:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -121,17 +139,25 @@ def _rss_kib(pid: int) -> int:
 
 
 def measure(argv: list[str], stdout_path: Path) -> Run:
-    """Run one command in a fresh process; wall time, own peak RSS, sampled peak RSS of its process tree."""
+    """Run one command in a fresh process and sample its memory every 20 ms.
+
+    The process's own peak is its VmHWM (ru_maxrss cannot be used: Linux carries the forking
+    parent's peak over into the child). The process tree's memory is the sum of PSS, which splits
+    pages shared between the main process and forked workers instead of counting them in each.
+    """
     with stdout_path.open("wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE)
-        peak = 0
+        own = 0
+        tree = 0
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal own, tree
             while not done.is_set():
-                peak = max(peak, sum(_rss_kib(pid) for pid in _descendants(process.pid)))
+                pids = _descendants(process.pid)
+                own = max(own, _status_kib(process.pid, "VmHWM:"))
+                tree = max(tree, sum(_pss_kib(pid) for pid in pids))
                 done.wait(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -145,7 +171,7 @@ def measure(argv: list[str], stdout_path: Path) -> Run:
     code = process.returncode
     if code not in (0, 1):
         raise SystemExit(f"{shlex.join(argv)} failed with exit code {code}:\n{stderr}")
-    return Run(wall, int(usage.ru_maxrss), peak, code)
+    return Run(wall, usage.ru_utime + usage.ru_stime, own, max(tree, own), code)
 
 
 def warm(path: Path) -> None:
@@ -157,11 +183,11 @@ def warm(path: Path) -> None:
 def feed_for(size_text: str, seed: int) -> tuple[Path, int, int]:
     """The cached synthetic feed of that size: (path, bytes, offers)."""
     size = parse_size(size_text)
-    path = OUT / f"feed-yml-{size_text.lower()}-seed{seed}.xml"
+    path = OUT / f"synthetic-yml-{size_text.lower()}-seed{seed}.xml"
     stamp = path.with_suffix(".offers")
     if not path.exists() or not stamp.exists():
         print(f"generating {path.relative_to(ROOT)} ({size:,} bytes) …", flush=True)
-        manifest = generate(path, size=size, seed=seed)
+        manifest = generate(path, size=size, seed=seed, kinds=WELL_FORMED_FAULTS)
         stamp.write_text(f"{manifest.offers}\n")
     return path, path.stat().st_size, int(stamp.read_text())
 
@@ -216,15 +242,19 @@ def render(rows: list[tuple[str, int, int, list[Variant]]], info: dict[str, str]
         f"commit {info['commit']}; {info['date']}.",
         "",
         f'- **bare**: `lxml.etree.iterparse(path, tag="offer", {PARSER_FLAGS})`, then '
-        "`clear(keep_tail=True)` and delete the previous siblings; nothing extracted (one core).",
-        "- **feedaudit**: `feedaudit check --select ALL --output-format jsonl FEED > findings.jsonl` "
-        "(every registered rule on; every finding written).",
-        "- Wall time is measured around the whole process (interpreter start and imports included). "
-        "Peak RSS: the process's own `ru_maxrss` (from `wait4`), and the peak of the sampled sum of VmRSS "
-        "over the process and its children (every 20 ms) where that is higher.",
+        "`clear(keep_tail=True)` and delete the previous siblings; nothing extracted; one core.",
+        "- **feedaudit**: `feedaudit check --select ALL --output-format jsonl FEED > findings.jsonl` (every "
+        'registered rule on, every finding written) with `[parallel] workers = "auto"`: the feed is split '
+        "into byte ranges audited by one worker process per usable core.",
+        "- **feedaudit, one process**: the same with `[parallel] workers = 1`.",
+        "- Wall time is measured around the whole process (interpreter start and imports included); CPU is "
+        "user + system seconds of the process and its workers. Peak RSS is the main process's VmHWM; "
+        "*all processes* is the peak of the summed PSS of the process and its workers, sampled every 20 ms "
+        "(PSS splits the pages the forked workers share with the main process).",
         "",
-        "| feed | offers | run | wall s (min–max) | MB/s | offers/s | × bare | peak RSS MiB | all processes MiB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| feed | offers | run | wall s (min–max) | MB/s | offers/s | CPU s | × bare | peak RSS MiB "
+        "| all processes MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, size, offers, variants in rows:
         bare = variants[0].wall
@@ -232,20 +262,28 @@ def render(rows: list[tuple[str, int, int, list[Variant]]], info: dict[str, str]
             lines.append(
                 f"| {label} ({size / 1e6:,.0f} MB) | {offers:,} | {variant.label} | {variant.wall:.2f} "
                 f"({variant.spread()}) | {size / 1e6 / variant.wall:,.1f} | {offers / variant.wall:,.0f} | "
-                f"{variant.wall / bare:.2f} | {variant.maxrss_mib:.1f} | {variant.tree_rss_mib:.1f} |"
+                f"{variant.cpu:.2f} | {variant.wall / bare:.2f} | {variant.peak_mib:.1f} | {variant.tree_mib:.1f} |"
             )
     if len(rows) >= 2:
         small, large = rows[0], rows[-1]
+        lines.append("")
         for index, variant in enumerate(small[3]):
-            if index == 0:
-                continue
-            ratio = large[3][index].tree_rss_mib / variant.tree_rss_mib
-            lines.append("")
+            other = large[3][index]
             lines.append(
-                f"Memory growth, {variant.label}: peak RSS {variant.tree_rss_mib:.1f} MiB at {small[0]} and "
-                f"{large[3][index].tree_rss_mib:.1f} MiB at {large[0]} ({ratio:.2f}×)."
+                f"- Memory growth, {variant.label}: main process {variant.peak_mib:.1f} → {other.peak_mib:.1f} MiB "
+                f"({other.peak_mib / variant.peak_mib:.2f}×), all processes {variant.tree_mib:.1f} → "
+                f"{other.tree_mib:.1f} MiB ({other.tree_mib / variant.tree_mib:.2f}×) from {small[0]} to {large[0]}."
             )
+    lines.append("")
+    lines.append(
+        "- Findings of the two feedaudit runs compared byte for byte at every size: "
+        + ", ".join(f"{label}: {'identical' if same else 'DIFFERENT'}" for label, same in IDENTICAL)
+        + "."
+    )
     return "\n".join(lines) + "\n"
+
+
+IDENTICAL: list[tuple[str, bool]] = []
 
 
 def write_section(text: str, path: Path = RESULTS) -> None:
@@ -268,17 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100MB,1GB", help="comma-separated feed sizes (default 100MB,1GB)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="LABEL=OPTIONS",
-        help="an extra feedaudit run with these extra check options (repeatable)",
-    )
     parser.add_argument("--no-write", action="store_true", help="print the section, do not touch RESULTS.md")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     python = sys.executable
+    configs = {}
+    for name, workers in (("parallel", '"auto"'), ("one-process", "1")):
+        configs[name] = OUT / f"{name}.toml"
+        configs[name].write_text(f"[parallel]\nworkers = {workers}\n", encoding="utf-8")
     rows: list[tuple[str, int, int, list[Variant]]] = []
     for size_text in args.sizes.split(","):
         path, size, offers = feed_for(size_text.strip(), args.seed)
@@ -286,14 +321,14 @@ def main(argv: list[str] | None = None) -> int:
         check = [python, "-m", "feedaudit", "check", "--select", "ALL", "--output-format", "jsonl", "--quiet"]
         variants = [
             Variant("bare", [python, "-c", BARE_PASS, str(path)]),
-            Variant("feedaudit", [*check, str(path)]),
+            Variant("feedaudit", [*check, "--config", str(configs["parallel"]), str(path)]),
+            Variant("feedaudit, one process", [*check, "--config", str(configs["one-process"]), str(path)]),
         ]
-        for spec in args.variant:
-            label, _, options = spec.partition("=")
-            variants.append(Variant(f"feedaudit {label}", [*check, *shlex.split(options), str(path)]))
+        outputs: dict[str, Path] = {}
         for repetition in range(args.repeat):
             for variant in variants:
-                out = OUT / f"{variant.label.replace(' ', '-')}-{size_text.lower()}.out"
+                out = OUT / f"{variant.label.replace(' ', '-').replace(',', '')}-{size_text.lower()}.out"
+                outputs[variant.label] = out
                 run = measure(variant.argv, out)
                 variant.runs.append(run)
                 if variant.label == "bare":
@@ -301,11 +336,12 @@ def main(argv: list[str] | None = None) -> int:
                     if counted != offers:
                         raise SystemExit(f"bare pass counted {counted} offers, the generator wrote {offers}")
                 print(
-                    f"{size_text} #{repetition + 1} {variant.label:<12} {run.wall:7.2f} s  "
-                    f"{run.maxrss_kib / 1024:6.1f} MiB  (all {run.tree_rss_kib / 1024:6.1f} MiB)  "
-                    f"exit {run.exit_code}",
+                    f"{size_text} #{repetition + 1} {variant.label:<24} {run.wall:7.2f} s  cpu {run.cpu:6.2f} s  "
+                    f"{run.peak_kib / 1024:6.1f} MiB  (all {run.tree_pss_kib / 1024:6.1f} MiB)  exit {run.exit_code}",
                     flush=True,
                 )
+        same = outputs["feedaudit"].read_bytes() == outputs["feedaudit, one process"].read_bytes()
+        IDENTICAL.append((size_text.strip(), same))
         rows.append((size_text.strip(), size, offers, variants))
     command = "python bench/feed_bench.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     text = render(rows, machine(), command.strip(), args.repeat)

@@ -43,6 +43,7 @@ FAULTS = (
     "no-warranty",  # the warranty param is missing
     "unescaped-ampersand",  # a bare & in the name: not well-formed XML
 )
+WELL_FORMED_FAULTS = tuple(kind for kind in FAULTS if kind != "unescaped-ampersand")
 
 WORDS = (  # noqa: SIM905 - a paragraph of words reads better than a list literal
     "якісний надійний сучасний зручний легкий міцний компактний потужний тихий економний стильний "
@@ -260,9 +261,10 @@ def parse_size(text: str) -> int:
 
 
 class _Generator:
-    def __init__(self, seed: int, fault_rate: float) -> None:
+    def __init__(self, seed: int, fault_rate: float, kinds: tuple[str, ...] = FAULTS) -> None:
         self.rng = random.Random(seed)
         self.fault_rate = fault_rate
+        self.kinds = kinds
         self.recent_ids: deque[str] = deque(maxlen=64)
         self.categories = self._categories()
 
@@ -359,7 +361,7 @@ class _Generator:
         return values[kind]()
 
     def _plant(self, product: _Product) -> None:
-        kind = self.rng.choice(FAULTS)
+        kind = self.rng.choice(self.kinds)
         if kind == "duplicate-id" and not self.recent_ids:
             kind = "missing-id"
         product.fault = kind
@@ -585,6 +587,7 @@ def generate(
     dialect: str = "yml",
     seed: int = 1,
     fault_rate: float = 0.01,
+    kinds: tuple[str, ...] = FAULTS,
     compress: bool | None = None,
     keep_faults: bool = False,
 ) -> Manifest:
@@ -600,7 +603,10 @@ def generate(
     path = Path(path)
     compress = path.suffix == ".gz" if compress is None else compress
     head_of, offer_of, tail = _WRITERS[dialect]
-    gen = _Generator(seed, fault_rate)
+    unknown = set(kinds) - set(FAULTS)
+    if unknown or not kinds:
+        raise ValueError(f"unknown fault kinds {sorted(unknown)} (known: {', '.join(FAULTS)})")
+    gen = _Generator(seed, fault_rate, tuple(kinds))
     manifest = Manifest(path=str(path), dialect=dialect, seed=seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle: io.BufferedIOBase = gzip.open(path, "wb", compresslevel=6) if compress else open(path, "wb")  # noqa: SIM115
@@ -649,6 +655,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dialect", choices=DIALECTS, default="yml")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--faults", type=float, default=0.01, help="share of offers with a planted fault")
+    parser.add_argument(
+        "--kinds",
+        default=",".join(FAULTS),
+        help="comma-separated fault kinds to plant (default: all); 'well-formed' = all but the XML-breaking one",
+    )
     parser.add_argument("--gzip", action="store_true", help="compress even without a .gz suffix")
     args = parser.parse_args(argv)
     manifest = generate(
@@ -658,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         dialect=args.dialect,
         seed=args.seed,
         fault_rate=args.faults,
+        kinds=WELL_FORMED_FAULTS if args.kinds == "well-formed" else tuple(args.kinds.split(",")),
         compress=True if args.gzip else None,
     )
     print(

@@ -20,6 +20,7 @@ from feedaudit.inventory.settings import InventorySettings
 from feedaudit.listings.settings import ListingsSettings
 from feedaudit.model import Severity
 from feedaudit.notify.settings import EmailSettings
+from feedaudit.parallel.settings import ParallelSettings
 from feedaudit.section import Section
 
 OutputFormat = Literal["concise", "grouped", "json", "jsonl", "csv", "sarif", "junit", "github", "html"]
@@ -55,6 +56,9 @@ class Settings(Section):
     email: EmailSettings = Field(default_factory=EmailSettings, description="E-mail reports of nightly runs.")
     listings: ListingsSettings = Field(
         default_factory=ListingsSettings, description="Fetching the live product pages offers link to."
+    )
+    parallel: ParallelSettings = Field(
+        default_factory=ParallelSettings, description="When one large local feed is audited on several cores."
     )
 
 

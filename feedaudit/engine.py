@@ -16,7 +16,7 @@ import fnmatch
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -41,6 +41,9 @@ from feedaudit.model import (
 )
 from feedaudit.rules import Rule, RuleContext, Scope, registered_rules
 from feedaudit.selection import matches, select_codes
+
+if TYPE_CHECKING:
+    from feedaudit.parallel.run import Split
 
 
 class InventoryLookup(Protocol):
@@ -167,8 +170,16 @@ class Engine:
             yield from self.audit_feed(spec)
 
     def audit_feed(self, spec: str, feed: FeedInfo | None = None) -> Iterator[Finding]:
-        """Audit one feed; `feed` (filled in as reading goes) may be passed to see its facts afterwards."""
+        """Audit one feed; `feed` (filled in as reading goes) may be passed to see its facts afterwards.
+
+        A large local feed is audited on several cores when `[parallel]` allows it (see
+        `feedaudit.parallel`); the findings, their order and their lines are the same either way.
+        """
         feed = feed or FeedInfo(source=_display_name(spec))
+        split = self._split(spec, feed)
+        if split is not None:
+            yield from split.run()
+            return
         run = _FeedRun(feed)
         pending_listings: list[Offer] = []
         options = ReadOptions(
@@ -176,7 +187,21 @@ class Engine:
             marketplace=self.settings.profile,
             on_progress=self._progress_for(feed.source),
         )
-        for item in read_feed(spec, feed, options):
+        yield from self._audit_items(run, read_feed(spec, feed, options), pending_listings)
+        yield from self._finish_feed(run, pending_listings)
+
+    def _split(self, spec: str, feed: FeedInfo) -> Split | None:
+        if self.inventory is not None or self.listings is not None:
+            return None
+        from feedaudit.parallel.run import plan_split  # noqa: PLC0415 - multiprocessing only when it may be used
+
+        return plan_split(self, spec, feed)
+
+    def _audit_items(
+        self, run: _FeedRun, items: Iterable[Offer | FeedIssue], pending_listings: list[Offer]
+    ) -> Iterator[Finding]:
+        """The per-offer part of a feed's audit, in feed order."""
+        for item in items:
             self._refresh_profile(run)
             if isinstance(item, FeedIssue):
                 yield from self._run_scope(run, Scope.FEED_ISSUE, (item,), None)
@@ -184,10 +209,13 @@ class Engine:
             yield from self._audit_offer(run, item)
             if self.listings is not None and self._wants_pages and self.listings.wants(item):
                 pending_listings.append(item)
+
+    def _finish_feed(self, run: _FeedRun, pending_listings: list[Offer]) -> Iterator[Finding]:
+        """What runs once the last offer of a feed has been read."""
         self._refresh_profile(run)
-        yield from self._run_scope(run, Scope.FEED, (feed,), None)
+        yield from self._run_scope(run, Scope.FEED, (run.feed,), None)
         if self.inventory is not None:
-            yield from self._run_scope(run, Scope.INVENTORY, (feed,), None)
+            yield from self._run_scope(run, Scope.INVENTORY, (run.feed,), None)
         if pending_listings and self.listings is not None:
             for offer, listing in self.listings.fetch(pending_listings):
                 yield from self._run_scope(run, Scope.LISTING, (listing,), offer)

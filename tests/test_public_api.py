@@ -60,6 +60,7 @@ def test_all_is_the_public_api() -> None:
         "notify",
         "nightly",
         "listings",
+        "parallel",
     }
     assert public - submodules == EXPECTED_API
 

@@ -16,7 +16,7 @@ from feedaudit.feeds.sniff import read_prefix, sniff
 from feedaudit.feeds.source import Prefixed, Readable, Source, SourceOptions, open_source
 from feedaudit.model import Dialect, FeedInfo, FeedIssue, FeedIssueKind, Offer
 
-__all__ = ["ReadOptions", "read_feed"]
+__all__ = ["ReadOptions", "read_feed", "read_records"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +105,19 @@ def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator
             None,
             None,
         )
+
+
+def read_records(
+    stream: Readable, feed: FeedInfo, dialect: Dialect, marketplace: str | None = None
+) -> Iterator[Offer | FeedIssue]:
+    """Stream an already opened document of a known dialect (one byte range of a large feed), counting
+    offers and issues into `feed` as `read_feed` does."""
+    for item in _reader(dialect, stream, feed, marketplace):
+        if isinstance(item, Offer):
+            feed.offers += 1
+        else:
+            feed.issues += 1
+        yield item
 
 
 def _reader(dialect: Dialect, stream: Readable, feed: FeedInfo, marketplace: str | None) -> Iterator[Offer | FeedIssue]:

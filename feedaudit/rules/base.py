@@ -12,10 +12,17 @@ called with:
     INVENTORY         check(feed: FeedInfo, ctx)                once per feed, when an inventory is given
     OFFER_LISTING     check(offer: Offer, listing: Listing, ctx) offers whose page was fetched
     LISTING           check(listing: Listing, ctx)              every fetched page, with or without a feed
+
+A rule whose findings depend on other offers of the feed (it keeps `ctx.state`, like
+duplicate-offer-id) says so with `across_offers=(the Offer fields it reads)`. When one large feed is
+audited on several cores (`feedaudit.parallel`), such a rule runs in the main process, in feed order,
+on offers that carry only those fields (plus `line` and `lines`); every other offer rule runs in the
+worker processes, each on its own part of the feed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import re
@@ -25,7 +32,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from feedaudit.model import FeedInfo, Problem, Severity
+from feedaudit.model import FeedInfo, Offer, Problem, Severity
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2}\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -79,6 +86,7 @@ class Rule:
     scope: Scope
     check: CheckFunction
     options: type[BaseModel] = NoOptions
+    across_offers: tuple[str, ...] = ()  # Offer fields read by a rule that compares offers (see above)
 
     @property
     def family(self) -> str:
@@ -94,6 +102,7 @@ class Rule:
 
 
 _REGISTRY: dict[str, Rule] = {}
+_OFFER_FIELDS = {f.name for f in dataclasses.fields(Offer)}
 
 
 def rule(
@@ -104,6 +113,7 @@ def rule(
     severity: Severity,
     scope: Scope,
     options: type[BaseModel] = NoOptions,
+    across_offers: tuple[str, ...] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a rule. Codes and names are forever: registering one twice is a programming error."""
 
@@ -116,7 +126,10 @@ def rule(
             raise ValueError(f"rule code {code} registered twice")
         if any(r.name == name for r in _REGISTRY.values()):
             raise ValueError(f"rule name {name} registered twice")
-        _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options)
+        unknown = set(across_offers) - _OFFER_FIELDS
+        if unknown or (across_offers and scope is not Scope.OFFER):
+            raise ValueError(f"rule {code}: across_offers takes Offer fields of an offer-scope rule, not {unknown}")
+        _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options, tuple(across_offers))
         return check
 
     return register

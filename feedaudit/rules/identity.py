@@ -47,6 +47,7 @@ def missing_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Prob
     summary="Two offers in one feed share an id",
     severity=Severity.ERROR,
     scope=Scope.OFFER,
+    across_offers=("offer_id",),
 )
 def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """

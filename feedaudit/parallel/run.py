@@ -1,0 +1,254 @@
+"""Auditing one large local feed in worker processes, with exactly the findings of a one-process audit.
+
+`plan_split` decides whether a feed is worth it: a local, uncompressed file of a known dialect of at
+least `[parallel] min-bytes`, with more than one usable core, no inventory or live pages to consult
+(those joins run in one process), a clean head, and this process not itself a worker. The feed's
+shop data and flavour are learnt first from a small document of its head and first record, as the
+one-process reader would learn them.
+
+`Split.run` then hands the byte ranges (`feedaudit.parallel.split`) to a pool of processes, in order.
+Each worker reads its range and runs every offer rule on it, except the rules that compare offers
+with each other (`across_offers`): for those it sends back, per offer, only the fields they read.
+The main process takes the results in range order, runs the comparing rules on those slim offers in
+feed order (so duplicate-offer-id sees every id, first to last), merges their findings with the
+workers' per offer in rule order, and runs the feed-level rules at the end. Findings, their order,
+lines and messages are those of a one-process audit.
+
+A range with any parser or encoding error is not merged: from its first byte to the end of the file
+the feed is read in this process, in one piece, as a one-process audit reads it (a broken range
+parsed on its own could differ, for instance when a tag left open runs into the next range).
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from feedaudit.engine import Engine, _FeedRun, _stamp
+from feedaudit.feeds import read_records
+from feedaudit.feeds.sniff import read_prefix, sniff
+from feedaudit.feeds.source import GZIP_MAGIC, ZIP_MAGIC
+from feedaudit.model import Dialect, FeedInfo, FeedIssue, Finding, Offer, Severity
+from feedaudit.parallel.split import Layout, Range, RangeReader, find_layout, probe_document, ranges
+from feedaudit.rules import Rule, RuleContext, Scope
+
+PARTS_PER_WORKER = 8  # enough ranges that the last one finishing alone costs little
+MIN_PART_BYTES = 8 * 1024**2
+
+# What a worker sends back per offer for the comparing rules: line, field values, field lines.
+SlimOffer = tuple[int, tuple[Any, ...], tuple[int | None, ...]]
+_SHOP_FIELDS = (
+    "dialect",
+    "flavour",
+    "root",
+    "shop_name",
+    "shop_url",
+    "currencies",
+    "categories",
+    "delivery_min_days",
+    "delivery_max_days",
+    "delivery_text",
+    "delivery_line",
+)
+
+
+def plan_split(engine: Engine, spec: str, feed: FeedInfo) -> Split | None:
+    """A plan to audit `spec` on several cores, or None when it should be read in one process."""
+    settings = engine.settings.parallel
+    workers = settings.resolved_workers()
+    if workers < 2 or multiprocessing.parent_process() is not None:
+        return None
+    if spec == "-" or "://" in spec or not os.path.isfile(spec):
+        return None
+    size = os.path.getsize(spec)
+    if size < settings.min_bytes or size > engine.settings.max_feed_bytes:
+        return None
+    with open(spec, "rb") as handle:
+        prefix = read_prefix(handle)
+    if prefix.startswith((GZIP_MAGIC, ZIP_MAGIC)):
+        return None
+    sniffed = sniff(prefix)
+    if sniffed.dialect is None or sniffed.encoding_problem or sniffed.external_entity:
+        return None
+    layout = find_layout(spec, feed.source, sniffed.dialect)
+    if layout is None:
+        return None
+    probe = FeedInfo(source=feed.source, dialect=sniffed.dialect, root=sniffed.root)
+    first = list(read_records(io.BytesIO(probe_document(layout)), probe, sniffed.dialect, engine.settings.profile))
+    if len(first) != 1 or not isinstance(first[0], Offer):
+        return None
+    part_bytes = settings.part_bytes or max(MIN_PART_BYTES, size // (workers * PARTS_PER_WORKER))
+    if size - len(layout.head) < 2 * part_bytes:
+        return None
+    return Split(engine, layout, feed, probe, workers, part_bytes)
+
+
+@dataclass(slots=True)
+class RangeResult:
+    part: Range
+    failed: bool = False  # the range has a parser or encoding error: it is read again in one piece
+    offers: int = 0
+    findings: list[tuple[int, int, Finding]] = field(default_factory=list)  # (offer index, rule rank, finding)
+    slim: list[SlimOffer] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Split:
+    engine: Engine
+    layout: Layout
+    feed: FeedInfo
+    probe: FeedInfo
+    workers: int
+    part_bytes: int
+
+    def run(self) -> Iterator[Finding]:
+        engine, layout, feed = self.engine, self.layout, self.feed
+        for name in _SHOP_FIELDS:
+            setattr(feed, name, getattr(self.probe, name))
+        run = _FeedRun(feed)
+        engine._refresh_profile(run)
+        across = [
+            (rank, rule, severity, context)
+            for rank, (rule, severity, context) in enumerate(run.plans[Scope.OFFER])
+            if rule.across_offers
+        ]
+        fields = _slim_fields(rule for _, rule, _, _ in across)
+        marketplace = engine.settings.profile or feed.flavour
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        with context.Pool(
+            self.workers, initializer=_start_worker, initargs=(engine.settings, layout, marketplace, fields)
+        ) as pool:
+            for result in pool.imap(_audit_range, ranges(layout, self.part_bytes)):
+                if result.failed:
+                    pool.terminate()
+                    part = result.part
+                    rest = Range(part.start, layout.size, part.newlines_before, last=True)
+                    reader = RangeReader(layout, rest)
+                    try:
+                        items = read_records(reader, feed, layout.dialect, marketplace)
+                        yield from engine._audit_items(run, items, [])
+                    finally:
+                        reader.close()
+                    break
+                feed.offers += result.offers
+                yield from self._merge(run, across, fields, result)
+                if engine.progress is not None:
+                    engine.progress(feed.source, result.part.end, layout.size)
+        feed.bytes_read = layout.size
+        yield from engine._finish_feed(run, [])
+
+    def _merge(
+        self,
+        run: _FeedRun,
+        across: list[tuple[int, Rule, Severity, RuleContext[Any]]],
+        fields: tuple[str, ...],
+        result: RangeResult,
+    ) -> Iterator[Finding]:
+        """The range's findings in one-process order: per offer, every rule's in rule order."""
+        if not across:
+            for _index, _rank, finding in result.findings:
+                yield finding
+            return
+        engine = self.engine
+        source = self.feed.source
+        dialect: Dialect = self.layout.dialect
+        worker = result.findings
+        position = 0
+        check_ignores = bool(engine._offer_ignores)
+        for index, (line, values, lines) in enumerate(result.slim):
+            offer = Offer(
+                source=source,
+                line=line,
+                dialect=dialect,
+                lines={name: at for name, at in zip(fields, lines, strict=True) if at is not None},
+                **dict(zip(fields, values, strict=True)),
+            )
+            found: list[tuple[int, Finding]] = []
+            for rank, rule, severity, context in across:
+                if check_ignores and engine._ignored_for_offer(rule.code, offer):
+                    continue
+                found.extend(
+                    (rank, _stamp(rule, severity, problem, source, offer)) for problem in rule.check(offer, context)
+                )
+            while position < len(worker) and worker[position][0] == index:
+                found.append((worker[position][1], worker[position][2]))
+                position += 1
+            found.sort(key=lambda pair: pair[0])
+            for _rank, finding in found:
+                yield finding
+
+
+def _slim_fields(rules: Any) -> tuple[str, ...]:
+    wanted = {name for rule in rules for name in rule.across_offers}
+    if not wanted:
+        return ()
+    return ("offer_id", *sorted(wanted - {"offer_id"}))
+
+
+# -- the worker side -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Worker:
+    engine: Engine
+    layout: Layout
+    marketplace: str | None
+    fields: tuple[str, ...]
+
+
+_WORKER: _Worker | None = None
+
+
+def _start_worker(settings: Any, layout: Layout, marketplace: str | None, fields: tuple[str, ...]) -> None:
+    global _WORKER  # noqa: PLW0603 - one engine per worker process, built once by the pool
+    _WORKER = _Worker(Engine(settings), layout, marketplace, fields)
+
+
+def _audit_range(part: Range) -> RangeResult:
+    """Run every offer rule but the comparing ones over one range (in a worker process)."""
+    assert _WORKER is not None, "the pool initializer builds the worker's engine"
+    engine, layout, fields = _WORKER.engine, _WORKER.layout, _WORKER.fields
+    feed = FeedInfo(source=layout.source, dialect=layout.dialect)
+    run = _FeedRun(feed)
+    result = RangeResult(part)
+    findings, slim = result.findings, result.slim
+    source = layout.source
+    check_ignores = bool(engine._offer_ignores)
+    plans: dict[Scope, Any] = {}
+    local: list[tuple[int, Rule, Severity, RuleContext[Any]]] = []
+    index = 0
+    reader = RangeReader(layout, part)
+    try:
+        for item in read_records(reader, feed, layout.dialect, _WORKER.marketplace):
+            if isinstance(item, FeedIssue):
+                return RangeResult(part, failed=True)
+            engine._refresh_profile(run)
+            if run.plans is not plans:
+                plans = run.plans
+                local = [
+                    (rank, rule, severity, context)
+                    for rank, (rule, severity, context) in enumerate(plans[Scope.OFFER])
+                    if not rule.across_offers
+                ]
+            for rank, rule, severity, context in local:
+                if check_ignores and engine._ignored_for_offer(rule.code, item):
+                    continue
+                for problem in rule.check(item, context):
+                    findings.append((index, rank, _stamp(rule, severity, problem, source, item)))
+            if fields:
+                slim.append(
+                    (
+                        item.line,
+                        tuple(getattr(item, name) for name in fields),
+                        tuple(item.lines.get(name) for name in fields),
+                    )
+                )
+            index += 1
+    finally:
+        reader.close()
+    result.offers = index
+    return result

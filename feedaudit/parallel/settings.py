@@ -1,0 +1,47 @@
+"""The `[parallel]` configuration section: when one large local feed is audited on several cores.
+
+[parallel]
+workers = "auto"        # worker processes for one large feed: "auto" (the usable cores) or a number; 1 = never
+min-bytes = 67108864    # only feeds at least this big (64 MiB) are split
+part-bytes = 33554432   # size of the byte ranges (default: 1/8 of the feed per worker, at least 8 MiB)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import Field
+
+from feedaudit.section import Section
+
+DEFAULT_MIN_BYTES = 64 * 1024**2
+
+
+class ParallelSettings(Section):
+    """How many processes audit one large, local, uncompressed feed."""
+
+    workers: int | Literal["auto"] = Field(
+        default="auto",
+        description='Worker processes for one large feed: "auto" (the usable cores) or a number; 1 never splits.',
+    )
+    min_bytes: int = Field(
+        default=DEFAULT_MIN_BYTES, gt=0, description="Only feeds at least this many bytes are split across cores."
+    )
+
+    part_bytes: int | None = Field(
+        default=None, gt=0, description="Size of the byte ranges; default: 1/8 of the feed per worker, at least 8 MiB."
+    )
+
+    def resolved_workers(self) -> int:
+        if self.workers == "auto":
+            return usable_cores()
+        return max(int(self.workers), 1)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
