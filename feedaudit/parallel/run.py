@@ -159,25 +159,28 @@ class Split:
         worker = result.findings
         position = 0
         check_ignores = bool(engine._offer_ignores)
+        others = fields[1:]  # fields[0] is always offer_id
         for index, (line, values, lines) in enumerate(result.slim):
+            known = {name: at for name, at in zip(fields, lines, strict=True) if at is not None} if any(lines) else {}
             offer = Offer(
-                source=source,
-                line=line,
-                dialect=dialect,
-                lines={name: at for name, at in zip(fields, lines, strict=True) if at is not None},
-                **dict(zip(fields, values, strict=True)),
+                source,
+                line,
+                dialect,
+                values[0],
+                lines=known,
+                **(dict(zip(others, values[1:], strict=True)) if others else {}),
             )
             found: list[tuple[int, Finding]] = []
             for rank, rule, severity, context in across:
                 if check_ignores and engine._ignored_for_offer(rule.code, offer):
                     continue
-                found.extend(
-                    (rank, _stamp(rule, severity, problem, source, offer)) for problem in rule.check(offer, context)
-                )
+                for problem in rule.check(offer, context):
+                    found.append((rank, _stamp(rule, severity, problem, source, offer)))
             while position < len(worker) and worker[position][0] == index:
                 found.append((worker[position][1], worker[position][2]))
                 position += 1
-            found.sort(key=lambda pair: pair[0])
+            if len(found) > 1:
+                found.sort(key=lambda pair: pair[0])
             for _rank, finding in found:
                 yield finding
 

@@ -204,6 +204,7 @@ class RangeReader:
         self._part = part
         self._blocks = self._generate()
         self._pending = b""
+        self._offset = 0  # bytes of `_pending` already handed out (no re-slicing of the rest)
 
     def _generate(self) -> Generator[bytes, None, None]:
         layout, part = self._layout, self._part
@@ -226,13 +227,15 @@ class RangeReader:
             yield layout.tail
 
     def read(self, size: int = -1, /) -> bytes:
-        if not self._pending:
-            self._pending = next(self._blocks, b"")
-        if size < 0 or size >= len(self._pending):
-            data, self._pending = self._pending, b""
-        else:
-            data, self._pending = self._pending[:size], self._pending[size:]
-        return data
+        pending, offset = self._pending, self._offset
+        if offset >= len(pending):
+            pending, offset = next(self._blocks, b""), 0
+        if size < 0 or offset + size >= len(pending):
+            data = pending[offset:] if offset else pending
+            self._pending, self._offset = b"", 0
+            return data
+        self._pending, self._offset = pending, offset + size
+        return pending[offset : offset + size]
 
     def close(self) -> None:
         self._blocks.close()
