@@ -12,6 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
+_PLAIN_NUMBER = re.compile(r"\d{1,18}(?:\.\d{1,9})?")
 _NUMBER = re.compile(r"^[+-]?(\d+(?:[.,]\d+)*)$")
 _CURRENCY_AFFIX = re.compile(
     r"^([A-Za-z]{3}|[₴$€£₽]|грн\.?|uah|руб\.?)\s*|\s*([A-Za-z]{3}|[₴$€£₽]|грн\.?|руб\.?)$", re.I
@@ -33,6 +34,8 @@ def parse_decimal(text: str | None) -> Decimal | None:
     """`'1 299,50'` → 1299.50, `'15.00 USD'` → 15.00, `'1,299.50'` → 1299.50; not a number → None."""
     if text is None:
         return None
+    if _PLAIN_NUMBER.fullmatch(text):  # the common case, "1299" or "1299.50": no clean-up needed
+        return Decimal(text)
     candidate = _CURRENCY_AFFIX.sub("", text.strip()).strip()
     candidate = _SPACES.sub("", candidate)
     if not _NUMBER.match(candidate):

@@ -44,6 +44,9 @@ CONDITION_TYPES = {
     "reduction": Condition.DISCOUNTED,
     "new": Condition.NEW,
 }
+# Param(...) without the Python-level __new__ a NamedTuple adds: the reader builds dozens per offer.
+_new_param = tuple.__new__
+
 # Flavours whose available="false" means "not in stock" rather than "made to order".
 FALSE_MEANS_OUT = {"rozetka", "epicentr"}
 # Prom's own `presence` values (its API and some exports), and the `availability` element some
@@ -139,29 +142,34 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
         if tag == "param":
             unit = child.get("unit")
             params.append(
-                Param(
-                    (child.get("name") or "").strip(),
-                    (child.text or "").strip(),
-                    unit.strip() or None if unit is not None else None,
-                    child.sourceline,
+                _new_param(
+                    Param,
+                    (
+                        (child.get("name") or "").strip(),
+                        (child.text or "").strip(),
+                        unit.strip() or None if unit is not None else None,
+                        child.sourceline,
+                    ),
                 )
             )
         elif tag not in fields or (tag in ("name", "description") and child.get("lang") in ("ua", "uk")):
             fields[tag] = child
 
-    def text(*names: str, field: str) -> str | None:
+    def text(names: tuple[str, ...], field: str) -> str | None:
+        """The stripped text of the first of `names` present, noting its line under `field`."""
         for name in names:
             child = fields.get(name)
             if child is not None:
-                if child.sourceline:
-                    lines[field] = child.sourceline
+                line = child.sourceline
+                if line:
+                    lines[field] = line
                 return (child.text or "").strip()
         return None
 
     offer_id = text_of(element.get("id"))
-    price_text = text("price", field="price")
-    old_price_text = text(*OLD_PRICE_TAGS, field="old_price")
-    quantity_text = text(*QUANTITY_TAGS, field="quantity")
+    price_text = text(("price",), "price")
+    old_price_text = text(OLD_PRICE_TAGS, "old_price")
+    quantity_text = text(QUANTITY_TAGS, "quantity")
     roles = param_roles.roles(params)
     availability, availability_text = _availability(element, flavour)
     if availability_text is not None:
@@ -172,18 +180,18 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     warranty_months, warranty_text = _warranty(fields, roles, lines)
     return_param = roles.get("returns")
     delivery_min, delivery_max, delivery_text = _offer_delivery(fields, roles, lines)
-    category_text = text("categoryId", field="category")
+    category_text = text(("categoryId",), "category")
     category: str | None = feed.categories.get(category_text, category_text) if category_text else None
     if category is None:
-        category = text("category", field="category")
-    name = text("name", "name_ua", "name_ru", "model", field="name")
+        category = text(("category",), "category")
+    name = text(("name", "name_ua", "name_ru", "model"), "name")
     if element.get("type") == "vendor.model" and fields.get("model") is not None:
         name = " ".join(
             part
             for part in (
-                text("typePrefix", field="name"),
-                text("vendor", field="vendor"),
-                text("model", field="name"),
+                text(("typePrefix",), "name"),
+                text(("vendor",), "vendor"),
+                text(("model",), "name"),
             )
             if part
         )
@@ -194,15 +202,15 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
         line=element.sourceline or 0,
         dialect=Dialect.YML,
         offer_id=offer_id,
-        url=text_of(text("url", field="url")),
+        url=text_of(text(("url",), "url")),
         name=text_of(name),
-        description=text_of(text("description", "description_ua", "description_ru", field="description")),
+        description=text_of(text(("description", "description_ua", "description_ru"), "description")),
         category=category,
         price=parse_decimal(price_text),
         price_text=price_text,
         old_price=parse_decimal(old_price_text),
         old_price_text=old_price_text,
-        currency=text_of(text("currencyId", field="currency")),
+        currency=text_of(text(("currencyId",), "currency")),
         availability=availability,
         availability_text=availability_text,
         quantity=_quantity(quantity_text, element),
@@ -215,9 +223,9 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
         delivery_min_days=delivery_min,
         delivery_max_days=delivery_max,
         delivery_text=delivery_text,
-        vendor=text_of(text("vendor", field="vendor")),
-        vendor_code=text_of(text("vendorCode", "article", "vendor_code", field="vendor_code")),
-        barcode=text_of(text("barcode", field="barcode")),
+        vendor=text_of(text(("vendor",), "vendor")),
+        vendor_code=text_of(text(("vendorCode", "article", "vendor_code"), "vendor_code")),
+        barcode=text_of(text(("barcode",), "barcode")),
         params=tuple(params),
         lines=lines,
     )
