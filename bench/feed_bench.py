@@ -218,6 +218,7 @@ def machine() -> dict[str, str]:
         "lxml": ".".join(map(str, etree.LXML_VERSION)) + " (libxml2 " + ".".join(map(str, etree.LIBXML_VERSION)) + ")",
         "commit": commit + (" + uncommitted changes" if dirty else ""),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load": " / ".join(f"{value:.2f}" for value in os.getloadavg()),
     }
 
 
@@ -239,7 +240,8 @@ def render(rows: list[tuple[str, int, int, list[Variant]]], info: dict[str, str]
         "median wall time with min–max; page cache warm).",
         "",
         f"Machine: {info['cpu']}, {info['memory']} RAM, {info['os']}; Python {info['python']}, lxml {info['lxml']}; "
-        f"commit {info['commit']}; {info['date']}.",
+        f"commit {info['commit']}; {info['date']}; load average at the end {info['load']} (1/5/15 min; "
+        "the machine is shared, so wall times carry noise that the CPU seconds do not).",
         "",
         f'- **bare**: `lxml.etree.iterparse(path, tag="offer", {PARSER_FLAGS})`, then '
         "`clear(keep_tail=True)` and delete the previous siblings; nothing extracted; one core.",
