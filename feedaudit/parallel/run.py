@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,9 +39,8 @@ from feedaudit.rules import Rule, RuleContext, Scope
 
 PARTS_PER_WORKER = 8  # enough ranges that the last one finishing alone costs little
 MIN_PART_BYTES = 8 * 1024**2
+MAX_PART_BYTES = 64 * 1024**2  # bounds what one range's result holds in memory
 
-# What a worker sends back per offer for the comparing rules: line, field values, field lines.
-SlimOffer = tuple[int, tuple[Any, ...], tuple[int | None, ...]]
 _SHOP_FIELDS = (
     "dialect",
     "flavour",
@@ -81,7 +81,7 @@ def plan_split(engine: Engine, spec: str, feed: FeedInfo) -> Split | None:
     first = list(read_records(io.BytesIO(probe_document(layout)), probe, sniffed.dialect, engine.settings.profile))
     if len(first) != 1 or not isinstance(first[0], Offer):
         return None
-    part_bytes = settings.part_bytes or max(MIN_PART_BYTES, size // (workers * PARTS_PER_WORKER))
+    part_bytes = settings.part_bytes or min(max(MIN_PART_BYTES, size // (workers * PARTS_PER_WORKER)), MAX_PART_BYTES)
     if size - len(layout.head) < 2 * part_bytes:
         return None
     return Split(engine, layout, feed, probe, workers, part_bytes)
@@ -89,11 +89,20 @@ def plan_split(engine: Engine, spec: str, feed: FeedInfo) -> Split | None:
 
 @dataclass(slots=True)
 class RangeResult:
+    """What a worker sends back for one range.
+
+    For the comparing rules, the offers' fields are kept column by column (a list of values and an
+    array of source lines per field, 0 where the field has no line of its own) rather than a tuple
+    per offer: fewer objects to pickle and hold while the main process catches up.
+    """
+
     part: Range
     failed: bool = False  # the range has a parser or encoding error: it is read again in one piece
     offers: int = 0
     findings: list[tuple[int, int, Finding]] = field(default_factory=list)  # (offer index, rule rank, finding)
-    slim: list[SlimOffer] = field(default_factory=list)
+    lines: array[int] = field(default_factory=lambda: array("I"))  # each offer's line
+    values: list[list[Any]] = field(default_factory=list)  # per slim field, per offer
+    field_lines: list[array[int]] = field(default_factory=list)  # per slim field, per offer
 
 
 @dataclass(slots=True)
@@ -159,16 +168,18 @@ class Split:
         worker = result.findings
         position = 0
         check_ignores = bool(engine._offer_ignores)
-        others = fields[1:]  # fields[0] is always offer_id
-        for index, (line, values, lines) in enumerate(result.slim):
-            known = {name: at for name, at in zip(fields, lines, strict=True) if at is not None} if any(lines) else {}
+        ids = result.values[0]  # fields[0] is always offer_id
+        others = list(zip(fields[1:], result.values[1:], strict=True))
+        field_lines = list(zip(fields, result.field_lines, strict=True))
+        for index, line in enumerate(result.lines):
+            known = {name: at for name, column in field_lines if (at := column[index])}
             offer = Offer(
                 source,
                 line,
                 dialect,
-                values[0],
+                ids[index],
                 lines=known,
-                **(dict(zip(others, values[1:], strict=True)) if others else {}),
+                **({name: column[index] for name, column in others} if others else {}),
             )
             found: list[tuple[int, Finding]] = []
             for rank, rule, severity, context in across:
@@ -218,7 +229,11 @@ def _audit_range(part: Range) -> RangeResult:
     feed = FeedInfo(source=layout.source, dialect=layout.dialect)
     run = _FeedRun(feed)
     result = RangeResult(part)
-    findings, slim = result.findings, result.slim
+    findings = result.findings
+    offer_lines = result.lines
+    result.values = [[] for _ in fields]
+    result.field_lines = [array("I") for _ in fields]
+    columns = list(zip(fields, result.values, result.field_lines, strict=True))
     source = layout.source
     check_ignores = bool(engine._offer_ignores)
     plans: dict[Scope, Any] = {}
@@ -242,14 +257,12 @@ def _audit_range(part: Range) -> RangeResult:
                     continue
                 for problem in rule.check(item, context):
                     findings.append((index, rank, _stamp(rule, severity, problem, source, item)))
-            if fields:
-                slim.append(
-                    (
-                        item.line,
-                        tuple(getattr(item, name) for name in fields),
-                        tuple(item.lines.get(name) for name in fields),
-                    )
-                )
+            if columns:
+                offer_lines.append(item.line)
+                item_lines = item.lines
+                for name, values, at in columns:
+                    values.append(getattr(item, name))
+                    at.append(item_lines.get(name, 0))
             index += 1
     finally:
         reader.close()
