@@ -10,6 +10,7 @@ does not flood the report.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from html.entities import html5
 
@@ -50,7 +51,7 @@ class RecordStream:
     def __init__(self, stream: Readable, source: str, tags: Sequence[str]) -> None:
         self.source = source
         self._parser = etree.iterparse(
-            stream,
+            SemicolonGuard(stream, tags),
             events=("end",),
             tag=tuple(tags),
             recover=True,
@@ -155,6 +156,49 @@ def flatten_entities(record: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + text
         parent.remove(entity)
+
+
+# A `&` that does not start a character or entity reference: a not-well-formed feed.
+_BARE_AMPERSAND = re.compile(rb"&(?![A-Za-z_:][\w.:-]*;|#[0-9]+;|#x[0-9A-Fa-f]+;)")
+
+
+class SemicolonGuard:
+    """Keeps memory flat on feeds with a bare `&` (the commonest way a feed is not well-formed).
+
+    libxml2's incremental parser, on a `&` in text, waits for a `;` before it parses on. In a feed
+    with no `;` after the `&` (plain-text descriptions, no entities: real feeds have megabytes without
+    one) it buffers the rest of the file and then builds it as one tree: memory grows to several times
+    the feed. So when a bare `&` has been read and no `;` has come after it, this reader adds `<!--;-->`
+    right after a record's end tag at the end of a line in that block: a comment between records,
+    dropped by the parser, on no new line, that ends the wait. Findings and lines are unchanged.
+    """
+
+    def __init__(self, stream: Readable, tags: Sequence[str]) -> None:
+        self._stream = stream
+        names = {local(tag) for tag in tags}
+        self._ends = tuple(f"</{name}>{eol}".encode() for name in sorted(names) for eol in ("\n", "\r"))
+        self._waiting = False  # a bare `&` was read and no `;` since
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(size)
+        if not data or (not self._waiting and b"&" not in data):
+            return data
+        semicolon = data.rfind(b";")
+        bare = _BARE_AMPERSAND.search(data, semicolon + 1)
+        if bare is None and (semicolon >= 0 or not self._waiting):
+            self._waiting = False
+            return data
+        after = bare.start() if bare is not None else 0
+        cut = -1
+        for end in self._ends:
+            at = data.rfind(end, after)
+            if at >= 0:
+                cut = max(cut, at + len(end) - 1)  # before the line break
+        if cut < 0:
+            self._waiting = True
+            return data
+        self._waiting = False
+        return data[:cut] + b"<!--;-->" + data[cut:]
 
 
 def _clean(message: str) -> str:

@@ -1,0 +1,69 @@
+"""Streaming records out of a feed: memory stays flat even when the feed is broken."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from feedaudit.feeds.xmlstream import RecordStream, SemicolonGuard
+from feedaudit.model import FeedIssue
+
+OFFER = b'<offer id="%d"><name>Plain name %d</name><description>Plain text, no entities</description></offer>\n'
+
+
+class CountingStream:
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self.read_bytes = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        chunk = self._data.read(size)
+        self.read_bytes += len(chunk)
+        return chunk
+
+
+def _feed(first_name: bytes, offers: int = 20_000) -> bytes:
+    first = b'<offer id="0"><name>' + first_name + b"</name></offer>\n"
+    body = b"".join(OFFER % (n, n) for n in range(1, offers))
+    return b"<yml_catalog><shop><offers>\n" + first + body + b"</offers></shop></yml_catalog>\n"
+
+
+def test_a_bare_ampersand_does_not_make_the_parser_read_ahead() -> None:
+    data = _feed(b"Tom & Jerry")
+    assert b";" not in data
+    stream = CountingStream(data)
+    records = RecordStream(stream, "feed.xml", ("offer",))
+    seen = 0
+    issues = []
+    for item in records:
+        if isinstance(item, FeedIssue):
+            issues.append(item)
+            continue
+        seen += 1
+        if seen == 2:
+            # without the guard libxml2 waits for a ';' and reads (and builds) the whole feed first
+            assert stream.read_bytes < 256 * 1024 < len(data)
+        records.release(item)
+    assert seen == 20_000
+    assert [(i.line, i.message) for i in issues] == [(2, "xmlParseEntityRef: no name")]
+
+
+def test_guard_leaves_well_formed_feeds_byte_for_byte() -> None:
+    data = _feed(b"Tom &amp; Jerry")
+    guard = SemicolonGuard(io.BytesIO(data), ("offer",))
+    out = b"".join(iter(lambda: guard.read(32768), b""))
+    assert out == data
+
+
+@pytest.mark.parametrize(("name", "guarded"), [(b"Tom & Jerry", True), (b"R&D", True), (b"AT&T &amp; Co", False)])
+def test_guard_adds_only_a_comment_between_records(name: bytes, guarded: bool) -> None:
+    data = _feed(name, offers=2000)
+    guard = SemicolonGuard(io.BytesIO(data), ("offer",))
+    out = b"".join(iter(lambda: guard.read(32768), b""))
+    if not guarded:  # the `;` of `&amp;` already ends the parser's wait
+        assert out == data
+        return
+    assert out.replace(b"<!--;-->", b"") == data
+    assert out.count(b"\n") == data.count(b"\n")
+    assert b"</offer><!--;-->\n" in out
