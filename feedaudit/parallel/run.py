@@ -34,7 +34,15 @@ from feedaudit.feeds import read_records
 from feedaudit.feeds.sniff import read_prefix, sniff
 from feedaudit.feeds.source import GZIP_MAGIC, ZIP_MAGIC
 from feedaudit.model import Dialect, FeedInfo, FeedIssue, Finding, Offer, Severity
-from feedaudit.parallel.split import Layout, Range, RangeReader, find_layout, probe_document, ranges
+from feedaudit.parallel.split import (
+    Layout,
+    Range,
+    RangeReader,
+    find_layout,
+    next_boundary,
+    probe_document,
+    ranges,
+)
 from feedaudit.rules import Rule, RuleContext, Scope
 
 PARTS_PER_WORKER = 8  # enough ranges that the last one finishing alone costs little
@@ -84,6 +92,9 @@ def plan_split(engine: Engine, spec: str, feed: FeedInfo) -> Split | None:
     part_bytes = settings.part_bytes or min(max(MIN_PART_BYTES, size // (workers * PARTS_PER_WORKER)), MAX_PART_BYTES)
     if size - len(layout.head) < 2 * part_bytes:
         return None
+    with open(spec, "rb") as handle:
+        if next_boundary(handle, len(layout.head) + 1, layout.record) is None:
+            return None  # records do not start lines (a feed on one line): one range, nothing to gain
     return Split(engine, layout, feed, probe, workers, part_bytes)
 
 
@@ -135,7 +146,7 @@ class Split:
                 if result.failed:
                     pool.terminate()
                     part = result.part
-                    rest = Range(part.start, layout.size, part.newlines_before, last=True)
+                    rest = Range(part.start, layout.size, part.newlines_before, last=True, indent=part.indent)
                     reader = RangeReader(layout, rest)
                     try:
                         items = read_records(reader, feed, layout.dialect, marketplace)

@@ -1,12 +1,14 @@
 """Cutting a large local feed into byte ranges at record boundaries, and reading one range as a document.
 
-A range starts at a record's start tag (`<offer`, `<item`, `<entry`) that directly follows the previous
-record's end tag, so every range is a run of whole records. `RangeReader` hands the XML parser, for
-one range:
+A range starts at a record's start tag (`<offer`, `<item`, `<entry`) that begins a line (after
+indentation) right after the previous record's end tag, so every range is a run of whole records and
+starts a line. Feeds without such a place (everything on one line) are not split. `RangeReader`
+hands the XML parser, for one range:
 
     the feed's head     every byte before the first record: declaration, DOCTYPE, shop data
-    padding             comments holding nothing but newlines, so that the range's first line gets its
-                        line number in the file (the parser drops comments; at most 1 MiB each, so
+    padding             comments holding nothing but newlines, then a newline and the range's own
+                        indentation, so that the range's first line has its line number and its
+                        columns from the file (the parser drops comments; at most 1 MiB each, so
                         the parser never buffers more than that)
     the range's bytes
     closing tags        for the elements the head left open, unless the range runs to the end
@@ -67,6 +69,7 @@ class Range:
     end: int
     newlines_before: int
     last: bool  # runs to the end of the file (so it carries the feed's own closing tags)
+    indent: bytes = b""  # the spaces and tabs before `start` on its line
 
 
 def find_layout(path: str, source: str, dialect: Dialect) -> Layout | None:
@@ -142,23 +145,27 @@ def ranges(layout: Layout, part_bytes: int) -> Iterator[Range]:
     Lazy: each range is yielded as soon as its end is found, and the newlines before the next one are
     counted afterwards, so the work can start while the rest of the file is still being scanned.
     """
-    record = re.escape(layout.record)
-    boundary = re.compile(rb"</" + record + rb"\s*>\s*(<" + record + rb"[\s/>])")
     with open(layout.path, "rb") as handle:
         start = len(layout.head)
+        indent = b""
         newlines = layout.head_newlines
         while True:
             target = max(start + part_bytes, layout.first_record_end)
-            cut = None if target + part_bytes // 2 >= layout.size else _next_boundary(handle, target, boundary)
+            near = max(target - 256, start + 1)  # a little before the target, to see the end tag before it
+            cut = None if target + part_bytes // 2 >= layout.size else next_boundary(handle, near, layout.record)
             if cut is None:
-                yield Range(start, layout.size, newlines, last=True)
+                yield Range(start, layout.size, newlines, last=True, indent=indent)
                 return
-            yield Range(start, cut, newlines, last=False)
-            newlines += _count_newlines(handle, start, cut)
-            start = cut
+            yield Range(start, cut[0], newlines, last=False, indent=indent)
+            newlines += _count_newlines(handle, start, cut[0])
+            start, indent = cut
 
 
-def _next_boundary(handle: BinaryIO, position: int, boundary: re.Pattern[bytes]) -> int | None:
+def next_boundary(handle: BinaryIO, position: int, record: bytes) -> tuple[int, bytes] | None:
+    """The first record start at or after `position` that begins a line right after a record's end
+    tag: (its offset, its indentation); None if there is none."""
+    name = re.escape(record)
+    boundary = re.compile(rb"</" + name + rb"\s*>[ \t\r]*\n([ \t]*)(<" + name + rb"[\s/>])")
     handle.seek(position)
     window = b""
     offset = position
@@ -169,7 +176,7 @@ def _next_boundary(handle: BinaryIO, position: int, boundary: re.Pattern[bytes])
         window += block
         match = boundary.search(window)
         if match is not None:
-            return offset + match.start(1)
+            return offset + match.start(2), match.group(1)
         keep = min(len(window), 4096)  # an end tag and the spaces after it may straddle two blocks
         offset += len(window) - keep
         window = window[-keep:]
@@ -209,11 +216,13 @@ class RangeReader:
     def _generate(self) -> Generator[bytes, None, None]:
         layout, part = self._layout, self._part
         yield layout.head
-        padding = part.newlines_before - layout.head_newlines
+        padding = part.newlines_before - layout.head_newlines - 1  # the last one comes with the indentation
         while padding > 0:
             count = min(padding, PAD_NEWLINES)
             yield b"<!--" + b"\n" * count + b"-->"
             padding -= count
+        if part.newlines_before > layout.head_newlines:
+            yield b"\n" + part.indent
         with open(layout.path, "rb") as handle:
             handle.seek(part.start)
             remaining = part.end - part.start

@@ -80,4 +80,6 @@ def test_padding_is_bounded_comments(tmp_path: Path) -> None:
         blocks.append(block)
     padding = [b for b in blocks if b.startswith(b"<!--")]
     assert padding
-    assert sum(b.count(b"\n") for b in padding) == last.newlines_before - layout.head_newlines
+    assert all(len(b) <= (1 << 20) + 7 for b in padding)
+    assert b"\n" + last.indent in blocks  # the range's first line keeps its columns
+    assert sum(b.count(b"\n") for b in padding) + 1 == last.newlines_before - layout.head_newlines
