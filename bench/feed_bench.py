@@ -288,18 +288,26 @@ def render(rows: list[tuple[str, int, int, list[Variant]]], info: dict[str, str]
 IDENTICAL: list[tuple[str, bool]] = []
 
 
+NOTES = "<!-- notes: kept as they are when feed_bench.py rewrites this section -->"
+
+
 def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace the "Feed audit" section of RESULTS.md (or append it), keeping every other section."""
+    """Replace the "Feed audit" section of RESULTS.md (or append it), keeping every other section.
+
+    Within the section, the notes after the NOTES marker line are kept.
+    """
     existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     lines = existing.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
     if start is None:
-        body = existing.rstrip("\n") + "\n\n" + text
+        body = existing.rstrip("\n") + "\n\n" + text + "\n" + NOTES + "\n"
     else:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        marker = next((i for i in range(start, end) if lines[i].rstrip() == NOTES), None)
+        notes = "".join(lines[marker:end]).rstrip("\n") + "\n" if marker is not None else NOTES + "\n"
         before = "".join(lines[:start])
         after = "".join(lines[end:])
-        body = before + text + ("\n" + after if after else "")
+        body = before + text + "\n" + notes + ("\n" + after if after else "")
     path.write_text(body, encoding="utf-8")
 
 
