@@ -2,7 +2,8 @@
 
 `plan_split` decides whether a feed is worth it: a local, uncompressed file of a known dialect of at
 least `[parallel] min-bytes`, with more than one usable core, no inventory or live pages to consult
-(those joins run in one process), a clean head, and this process not itself a worker. The feed's
+(those joins run in one process), a clean head, and a process that may fork (single-threaded, not
+itself a worker, on a platform with fork). The feed's
 shop data and flavour are learnt first from a small document of its head and first record, as the
 one-process reader would learn them.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import threading
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,7 +70,7 @@ def plan_split(engine: Engine, spec: str, feed: FeedInfo) -> Split | None:
     """A plan to audit `spec` on several cores, or None when it should be read in one process."""
     settings = engine.settings.parallel
     workers = settings.resolved_workers()
-    if workers < 2 or multiprocessing.parent_process() is not None:
+    if workers < 2 or not _may_fork():
         return None
     if spec == "-" or "://" in spec or not os.path.isfile(spec):
         return None
@@ -96,6 +98,17 @@ def plan_split(engine: Engine, spec: str, feed: FeedInfo) -> Split | None:
         if next_boundary(handle, len(layout.head) + 1, layout.record) is None:
             return None  # records do not start lines (a feed on one line): one range, nothing to gain
     return Split(engine, layout, feed, probe, workers, part_bytes)
+
+
+def _may_fork() -> bool:
+    """Workers are forked (cheap: modules and the engine are already loaded, and nothing re-runs the
+    caller's `__main__`), so only from a process that may safely fork: where fork exists, no other
+    thread is running (forking a threaded process can deadlock), and it is not itself a worker."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and multiprocessing.parent_process() is None
+    )
 
 
 @dataclass(slots=True)
@@ -138,7 +151,7 @@ class Split:
         ]
         fields = _slim_fields(rule for _, rule, _, _ in across)
         marketplace = engine.settings.profile or feed.flavour
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        context = multiprocessing.get_context("fork")
         with context.Pool(
             self.workers, initializer=_start_worker, initargs=(engine.settings, layout, marketplace, fields)
         ) as pool:

@@ -151,3 +151,19 @@ def test_parser_errors_on_a_range_s_first_line_keep_their_columns(tmp_path: Path
     assert split
     assert [(f.code, f.line, f.column) for f in expected if f.code == "FD001"] == [("FD001", 5, 35), ("FD001", 6, 22)]
     assert got == expected
+
+
+def test_a_threaded_process_does_not_fork_workers() -> None:
+    import threading
+
+    path = str(FIXTURES / "prom.xml")
+    engine = Engine(_settings(SPLIT))
+    assert plan_split(engine, path, FeedInfo(source=path)) is not None
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert plan_split(engine, path, FeedInfo(source=path)) is None
+    finally:
+        release.set()
+        other.join()
