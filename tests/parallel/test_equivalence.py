@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench.generate import WELL_FORMED_FAULTS, generate
+from bench.generate import FAULTS, WELL_FORMED_FAULTS, generate
 from feedaudit.config import Settings, settings_from_mapping
 from feedaudit.engine import Engine
 from feedaudit.model import FeedInfo, Finding
@@ -66,23 +66,22 @@ def test_fixture_feeds_split_per_record(name: str, splits: bool) -> None:
     assert got == expected
 
 
-@pytest.mark.parametrize("dialect", ["yml", "hotline", "google"])
-def test_generated_feed_with_duplicates_across_ranges(tmp_path: Path, dialect: str) -> None:
+@pytest.mark.parametrize(
+    ("dialect", "kinds", "code"),
+    [
+        ("yml", WELL_FORMED_FAULTS, "ID002"),  # duplicate ids across ranges: merged in feed order
+        ("hotline", WELL_FORMED_FAULTS, "ID002"),
+        ("google", WELL_FORMED_FAULTS, "ID002"),
+        ("yml", FAULTS, "FD001"),  # bare ampersands: from the first broken range on, read in one piece
+    ],
+)
+def test_generated_feeds_split_in_ranges(tmp_path: Path, dialect: str, kinds: tuple[str, ...], code: str) -> None:
     path = tmp_path / "feed.xml"
-    manifest = generate(path, offers=300, dialect=dialect, seed=11, fault_rate=0.3, kinds=WELL_FORMED_FAULTS)
+    manifest = generate(path, offers=300, dialect=dialect, seed=11, fault_rate=0.3, kinds=kinds)
     assert manifest.fault_counts["duplicate-id"] > 5
     expected, got, split = _both(path, {"workers": 2, "min-bytes": 1, "part-bytes": 40_000})
     assert split
-    assert any(f.code == "ID002" for f in expected)
-    assert got == expected
-
-
-def test_broken_range_is_read_to_the_end_in_one_piece(tmp_path: Path) -> None:
-    path = tmp_path / "feed.xml"
-    generate(path, offers=300, seed=5, fault_rate=0.05)  # includes bare ampersands (FD001)
-    expected, got, split = _both(path, {"workers": 2, "min-bytes": 1, "part-bytes": 40_000})
-    assert split
-    assert any(f.code == "FD001" for f in expected)
+    assert any(f.code == code for f in expected)
     assert got == expected
 
 
