@@ -2,10 +2,10 @@
 
 `plan_split` decides whether a feed is worth it: a local, uncompressed file of a known dialect of at
 least `[parallel] min-bytes`, with more than one usable core, no inventory or live pages to consult
-(those joins run in one process), a clean head, and a process that may fork (single-threaded, not
-itself a worker, on a platform with fork). The feed's
-shop data and flavour are learnt first from a small document of its head and first record, as the
-one-process reader would learn them.
+(those joins run in one process), a clean head, records that start lines, and a process that may
+fork (single-threaded, not itself a worker, on a platform with fork). The feed's shop data and
+flavour are learnt first from a small document of its head and first record, as the one-process
+reader would learn them.
 
 `Split.run` then hands the byte ranges (`feedaudit.parallel.split`) to a pool of processes, in order.
 Each worker reads its range and runs every offer rule on it, except the rules that compare offers
