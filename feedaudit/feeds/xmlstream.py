@@ -11,6 +11,7 @@ does not flood the report.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator, Sequence
 from html.entities import html5
 
@@ -72,8 +73,11 @@ class RecordStream:
         return self._parser.root if self._parser.root is not None else None
 
     def __iter__(self) -> Iterator[etree._Element | FeedIssue]:
+        """Records and parser issues in feed order: an issue comes right before the first record that
+        starts on or after its line (however far ahead the parser happened to read)."""
         parser = self._parser
         iterator = iter(parser)
+        pending: deque[FeedIssue] = deque()
         while True:
             try:
                 _event, element = next(iterator)
@@ -82,17 +86,24 @@ class RecordStream:
             except etree.XMLSyntaxError as exc:
                 # recover=True still stops on some errors (resource limits, broken encodings)
                 self.fatal = True
+                yield from pending
+                pending.clear()
                 yield from self._drain()
                 if not self._reported or self._is_new(exc):
                     line, column = exc.position if exc.position else (exc.lineno, 0)
                     yield FeedIssue(self._kind_of(exc), _clean(str(exc.msg)), self.source, line, column or None)
                 break
-            yield from self._drain()
+            pending.extend(self._drain())
+            if pending:
+                start = element.sourceline or 0
+                while pending and (pending[0].line or 0) <= start:
+                    yield pending.popleft()
             if self._entities is None:
                 self._entities = element.getroottree().docinfo.internalDTD is not None
             if self._entities:
                 flatten_entities(element)
             yield element
+        yield from pending
         yield from self._drain(final=True)
 
     def _is_new(self, exc: etree.XMLSyntaxError) -> bool:

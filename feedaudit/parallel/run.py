@@ -146,7 +146,7 @@ class Split:
         engine._refresh_profile(run)
         across = [
             (rank, rule, severity, context)
-            for rank, (rule, severity, context) in enumerate(run.plans[Scope.OFFER])
+            for rank, (rule, severity, context) in enumerate(_offer_plan(engine, run))
             if rule.across_offers
         ]
         fields = _slim_fields(rule for _, rule, _, _ in across)
@@ -207,7 +207,7 @@ class Split:
             )
             found: list[tuple[int, Finding]] = []
             for rank, rule, severity, context in across:
-                if check_ignores and engine._ignored_for_offer(rule.code, offer):
+                if check_ignores and engine._ignored_for_offer(run, rule.code, offer):
                     continue
                 for problem in rule.check(offer, context):
                     found.append((rank, _stamp(rule, severity, problem, source, offer)))
@@ -218,6 +218,14 @@ class Split:
                 found.sort(key=lambda pair: pair[0])
             for _rank, finding in found:
                 yield finding
+
+
+def _offer_plan(engine: Engine, run: _FeedRun) -> list[tuple[Rule, Severity, RuleContext[Any]]]:
+    """The feed's offer rules in rule order, as the engine runs them (built once per profile)."""
+    plan = run.plans.get(Scope.OFFER)
+    if plan is None:
+        plan = run.plans[Scope.OFFER] = engine._plan(run, Scope.OFFER)
+    return plan
 
 
 def _slim_fields(rules: Any) -> tuple[str, ...]:
@@ -260,7 +268,7 @@ def _audit_range(part: Range) -> RangeResult:
     columns = list(zip(fields, result.values, result.field_lines, strict=True))
     source = layout.source
     check_ignores = bool(engine._offer_ignores)
-    plans: dict[Scope, Any] = {}
+    profile: tuple[object, ...] = ()
     local: list[tuple[int, Rule, Severity, RuleContext[Any]]] = []
     index = 0
     reader = RangeReader(layout, part)
@@ -269,15 +277,15 @@ def _audit_range(part: Range) -> RangeResult:
             if isinstance(item, FeedIssue):
                 return RangeResult(part, failed=True)
             engine._refresh_profile(run)
-            if run.plans is not plans:
-                plans = run.plans
+            if run.profile_key != profile:  # the reader has told the flavour: severities and plans are known
+                profile = run.profile_key
                 local = [
                     (rank, rule, severity, context)
-                    for rank, (rule, severity, context) in enumerate(plans[Scope.OFFER])
+                    for rank, (rule, severity, context) in enumerate(_offer_plan(engine, run))
                     if not rule.across_offers
                 ]
             for rank, rule, severity, context in local:
-                if check_ignores and engine._ignored_for_offer(rule.code, item):
+                if check_ignores and engine._ignored_for_offer(run, rule.code, item):
                     continue
                 for problem in rule.check(item, context):
                     findings.append((index, rank, _stamp(rule, severity, problem, source, item)))

@@ -106,6 +106,8 @@ def _describe(days: tuple[int | None, int | None]) -> str:
     severity=Severity.WARNING,
     scope=Scope.OFFER,
     options=DeliveryLimitOptions,
+    # the shop-wide default is judged on the first offer that relies on it
+    across_offers=("delivery_min_days", "delivery_max_days", "delivery_text", "availability_text"),
 )
 def implausible_delivery_time(offer: Offer, ctx: RuleContext[DeliveryLimitOptions]) -> Iterator[Problem]:
     """

@@ -112,27 +112,52 @@ def test_small_feeds_and_one_worker_are_not_split() -> None:
     assert plan_split(Engine(_settings({"workers": 2, "min-bytes": 1, "part-bytes": 1})), "-", FeedInfo("-")) is None
 
 
-def test_offer_rules_that_keep_state_declare_across_offers(tmp_path: Path) -> None:
-    """A rule that remembers other offers must run in the main process when a feed is split."""
+def test_offer_rules_that_compare_offers_declare_across_offers(tmp_path: Path) -> None:
+    """A rule whose findings change when it forgets the offers before must run in the main process
+    when a feed is split: every other offer rule must give the same findings with its state wiped
+    before each offer (a cache in `ctx.state` is fine; a memory of other offers is not)."""
+    from collections.abc import Iterable, Iterator
+
     from feedaudit.engine import _FeedRun
     from feedaudit.feeds import read_feed
+    from feedaudit.model import FeedIssue, Offer
     from feedaudit.rules import Scope, registered_rules
 
     generated = tmp_path / "feed.xml"
-    generate(generated, offers=200, seed=3, fault_rate=0.3)
-    feeds = [generated, *sorted(FIXTURES.glob("*.xml"))]
+    generate(generated, offers=300, seed=3, fault_rate=0.3)
+    feeds = [generated, *sorted(FIXTURES.glob("*.xml")), *(case_feed(tmp_path, case) for case in all_cases())]
     engine = Engine(_settings(None))
-    used: set[str] = set()
-    for path in feeds:
-        run = _FeedRun(FeedInfo(source=str(path)))
-        for _ in engine._audit_items(run, read_feed(str(path), run.feed), []):
-            pass
-        used |= {code for code, state in run.states.items() if state}
+
+    def forgetful(items: Iterable[Offer | FeedIssue], run: _FeedRun) -> Iterator[Offer | FeedIssue]:
+        for item in items:
+            for state in run.states.values():
+                state.clear()
+            yield item
+
     catalogue = registered_rules()
-    offer_rules = {code for code in used if catalogue[code].scope is Scope.OFFER}
-    assert "ID002" in offer_rules
+    used_state: set[str] = set()
+    differing: set[str] = set()
+    for path in feeds:
+        remembering = _FeedRun(FeedInfo(source=str(path)))
+        kept = list(engine._audit_items(remembering, read_feed(str(path), remembering.feed), []))
+        used_state |= {code for code, state in remembering.states.items() if state}
+        forgetting = _FeedRun(FeedInfo(source=str(path)))
+        items = forgetful(read_feed(str(path), forgetting.feed), forgetting)
+        wiped = list(engine._audit_items(forgetting, items, []))
+        for code in {f.code for f in kept} | {f.code for f in wiped}:
+            if [f for f in kept if f.code == code] != [f for f in wiped if f.code == code]:
+                differing.add(code)
+    assert {"ID002", "DL002"} <= differing  # the test feeds do exercise rules that compare offers
+    offer_rules = {code for code in differing if catalogue[code].scope is Scope.OFFER}
     undeclared = sorted(code for code in offer_rules if not catalogue[code].across_offers)
-    assert not undeclared, f"rules keep ctx.state but do not declare across_offers: {undeclared}"
+    assert not undeclared, f"offer rules whose findings depend on other offers, without across_offers: {undeclared}"
+    assert used_state  # and some rules do keep state
+
+
+def case_feed(tmp_path: Path, case: Any) -> Path:
+    path = tmp_path / f"case-{case.id}.xml"
+    path.write_bytes(case.feed)
+    return path
 
 
 def test_parser_errors_on_a_range_s_first_line_keep_their_columns(tmp_path: Path) -> None:
