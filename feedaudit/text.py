@@ -291,7 +291,7 @@ def _condition_stems() -> tuple[tuple[str, ...], frozenset[str]]:
     return tuple(str(s) for s in table["stems"]), frozenset(str(w) for w in table["words"])
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=8192)
 def _may_name_condition(token: str) -> bool:
     """Whether a casefolded word could belong to a condition phrase (ASCII words need no normalising)."""
     word = (token if token.isascii() else normalise(token)).strip(_TOKEN_EDGES)
@@ -299,7 +299,7 @@ def _may_name_condition(token: str) -> bool:
     return word.startswith(stems) or word in words or "б/" in word
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1024)
 def condition_in_short_text(text: str | None) -> ConditionMention | None:
     """`condition_mention` of a short raw text (a name, a category, a shop name).
 

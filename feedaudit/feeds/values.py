@@ -29,7 +29,7 @@ def text_of(value: str | None) -> str | None:
     return stripped or None
 
 
-@functools.lru_cache(maxsize=4096)  # pure; prices, counts and periods repeat across offers
+@functools.lru_cache(maxsize=1024)  # pure; counts, periods and common prices repeat across offers
 def parse_decimal(text: str | None) -> Decimal | None:
     """`'1 299,50'` → 1299.50, `'15.00 USD'` → 15.00, `'1,299.50'` → 1299.50; not a number → None."""
     if text is None:
