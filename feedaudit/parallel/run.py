@@ -27,8 +27,10 @@ import multiprocessing
 import os
 import threading
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from typing import Any
 
 from feedaudit.engine import Engine, _FeedRun, _stamp
@@ -49,7 +51,7 @@ from feedaudit.rules import Rule, RuleContext, Scope
 
 PARTS_PER_WORKER = 8  # enough ranges that the last one finishing alone costs little
 MIN_PART_BYTES = 8 * 1024**2
-MAX_PART_BYTES = 64 * 1024**2  # bounds what one range's result holds in memory
+MAX_PART_BYTES = 32 * 1024**2  # bounds what one range's result holds in memory
 
 _SHOP_FIELDS = (
     "dialect",
@@ -155,7 +157,21 @@ class Split:
         with context.Pool(
             self.workers, initializer=_start_worker, initargs=(engine.settings, layout, marketplace, fields)
         ) as pool:
-            for result in pool.imap(_audit_range, ranges(layout, self.part_bytes)):
+            parts = ranges(layout, self.part_bytes)
+            # At most one range more than there are workers is in flight, so results waiting for the
+            # main process to merge them never pile up, however big the feed.
+            in_flight: deque[AsyncResult[RangeResult]] = deque()
+
+            def submit() -> None:
+                part = next(parts, None)
+                if part is not None:
+                    in_flight.append(pool.apply_async(_audit_range, (part,)))
+
+            for _ in range(self.workers + 1):
+                submit()
+            while in_flight:  # ranges(...) closes its file once exhausted or collected
+                result = in_flight.popleft().get()
+                submit()
                 if result.failed:
                     pool.terminate()
                     part = result.part
