@@ -10,6 +10,7 @@ limit also holds per host across them. The bench (`bench/crawl_bench.py`) uses t
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -72,6 +73,16 @@ class Police:
             self.total_active -= 1
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Records a connection error (a client hanging up between requests) instead of printing it to
+    stderr, where it would land in the output of a command under test."""
+
+    errors: list[str]
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        self.errors.append(repr(sys.exc_info()[1]))
+
+
 class ShopServer:
     """Serves `routes` (path without query -> Reply, list of Replies used in turn, or a handler)."""
 
@@ -80,6 +91,7 @@ class ShopServer:
         self.police = police or Police()
         self.routes: dict[str, Reply | list[Reply] | Handler] = {}
         self.log: list[Request] = []
+        self.errors: list[str] = []  # connection errors outside a request, e.g. a client hanging up
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -152,7 +164,8 @@ class ShopServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer((self.address, 0), _Handler)
+        server = _QuietServer((self.address, 0), _Handler)
+        server.errors = self.errors
         server.daemon_threads = True
         self._server = server
         self._port = int(server.server_address[1])
