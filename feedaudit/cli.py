@@ -13,24 +13,20 @@ import traceback
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from feedaudit import nightly
 from feedaudit._version import __version__
-from feedaudit.baseline import BaselineWriter, load_baseline
-from feedaudit.config import load_settings, override
-from feedaudit.docs import profiles_text
-from feedaudit.engine import Engine
-from feedaudit.errors import FeedauditError
-from feedaudit.fleet import read_feed_list, resolve_jobs
-from feedaudit.inventory.settings import InventorySettings, parse_column_map, parse_tolerance, with_overrides
-from feedaudit.listings.live import LiveListings
-from feedaudit.progress import ProgressLine
+from feedaudit.errors import EXIT_CLEAN, EXIT_ERROR, FeedauditError
 from feedaudit.report import REPORTERS
-from feedaudit.rules import FAMILIES, registered_rules
-from feedaudit.runner import EXIT_CLEAN, EXIT_ERROR, atomic_output, exit_code, make_reporter, run_check, run_listings
+
+if TYPE_CHECKING:
+    from feedaudit.config import Settings
+    from feedaudit.inventory.settings import InventorySettings
+
+# Each command imports what it runs on inside its body, so `feedaudit rules` does not load the readers,
+# the engine and every settings section, and `feedaudit check` does not load the crawler or the mailer.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,7 +104,9 @@ def listings_options(command: F) -> F:
     )(command)
 
 
-def _listings_settings(settings: Any, **changes: Any) -> Any:
+def _listings_settings(settings: Settings, **changes: Any) -> Settings:
+    from feedaudit.config import override
+
     return override(settings, listings=settings.listings.with_changes(**changes))
 
 
@@ -226,6 +224,14 @@ def check(
 
     With --history (and --email) this is the nightly run: see docs/cron.md.
     """
+    from feedaudit import nightly
+    from feedaudit.baseline import BaselineWriter, load_baseline
+    from feedaudit.config import load_settings, override
+    from feedaudit.engine import Engine
+    from feedaudit.fleet import read_feed_list, resolve_jobs
+    from feedaudit.progress import ProgressLine
+    from feedaudit.runner import atomic_output, exit_code, make_reporter, run_check
+
     sources = [*feeds, *(read_feed_list(feeds_from) if feeds_from is not None else [])]
     if not sources:
         raise click.UsageError("no feeds given: name at least one FEED or use --feeds-from FILE")
@@ -256,6 +262,8 @@ def check(
     in_process = workers <= 1 and scheduler is None
     pages = None
     if settings.listings.enabled and in_process:
+        from feedaudit.listings.live import LiveListings
+
         pages = LiveListings(settings.listings, progress=progress.pages if progress is not None else None)
     with nightly.Nightly(settings, origin, quiet=quiet) as night:
         engine = Engine(settings, progress=progress if in_process else None, listings=pages)
@@ -294,6 +302,8 @@ def _inventory_overrides(
     query: str | None,
     match_on: str | None,
 ) -> InventorySettings | None:
+    from feedaudit.inventory.settings import parse_column_map, with_overrides
+
     try:
         columns = None if column_map is None else parse_column_map(column_map)
     except ValueError as exc:
@@ -304,6 +314,8 @@ def _inventory_overrides(
 def _tolerance_overrides(rules: dict[str, dict[str, Any]], tolerance: str | None) -> dict[str, dict[str, Any]] | None:
     if tolerance is None:
         return None
+    from feedaudit.inventory.settings import parse_tolerance
+
     try:
         options = parse_tolerance(tolerance)
     except ValueError as exc:
@@ -341,6 +353,12 @@ def listing(
     verbose: bool,
 ) -> None:
     """Audit live product pages on their own, without a feed ('-' reads URLs from stdin, one a line)."""
+    from feedaudit.config import load_settings, override
+    from feedaudit.engine import Engine
+    from feedaudit.listings.live import LiveListings
+    from feedaudit.progress import ProgressLine
+    from feedaudit.runner import atomic_output, exit_code, make_reporter, run_listings
+
     settings, _origin = load_settings(config_path)
     settings = override(
         settings,
@@ -371,6 +389,9 @@ def listing(
 @handle_errors
 def rules(code: str | None, output_format: str) -> None:
     """List every rule, or show the documentation of rule CODE."""
+    from feedaudit.docs import profiles_text
+    from feedaudit.rules import FAMILIES, registered_rules
+
     catalogue = registered_rules()
     if code is not None:
         rule = catalogue.get(code.strip().upper())
@@ -410,12 +431,17 @@ def rules(code: str | None, output_format: str) -> None:
 @handle_errors
 def history(history_path: str | None, config_path: Path | None, limit: int, output_format: str, verbose: bool) -> None:
     """Show the most recent recorded runs and their counts: findings, new, still open, resolved."""
+    from feedaudit import nightly
+    from feedaudit.config import load_settings
+
     settings, origin = load_settings(config_path)
     settings = nightly.configure(settings, origin, history=history_path)
     click.echo(nightly.show_history(settings.history, limit=limit, output_format=output_format), nl=False)
 
 
 def _rule_json(code: str) -> dict[str, str]:
+    from feedaudit.rules import registered_rules
+
     rule = registered_rules()[code]
     return {
         "code": rule.code,

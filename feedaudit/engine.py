@@ -25,8 +25,6 @@ from feedaudit.config import Settings, describe_validation_error, override
 from feedaudit.errors import ConfigError
 from feedaudit.feeds import ReadOptions, read_feed
 from feedaudit.feeds.source import SourceOptions
-from feedaudit.inventory import load_inventory
-from feedaudit.listings.live import LiveListings
 from feedaudit.model import (
     FeedInfo,
     FeedIssue,
@@ -113,12 +111,16 @@ class Engine:
             self._by_scope[active.rule.scope].append(active)
         self._wants_inventory = bool(self._by_scope[Scope.OFFER_INVENTORY] or self._by_scope[Scope.INVENTORY])
         if self.inventory is None and self.settings.inventory.source is not None and self._wants_inventory:
+            from feedaudit.inventory import load_inventory  # noqa: PLC0415 - the loaders only when an inventory is used
+
             self.inventory = load_inventory(self.settings.inventory.source, self.settings.inventory)
         if self.inventory is not None:
             self.extra.setdefault("inventory", self.inventory)
         wants_pages = bool(self._by_scope[Scope.OFFER_LISTING] or self._by_scope[Scope.LISTING])
         if self.listings is None and self.settings.listings.enabled and wants_pages:
             # built here (not only by the command line) so worker processes of many-feeds mode crawl too
+            from feedaudit.listings.live import LiveListings  # noqa: PLC0415 - httpx only when pages are fetched
+
             self.listings = LiveListings(self.settings.listings)
         self._offer_ignores = [
             (pattern, [s.strip().upper() for s in selectors])
@@ -358,6 +360,8 @@ def audit(
         profile=profile,
     )
     if isinstance(inventory, str | os.PathLike):
+        from feedaudit.inventory import load_inventory  # noqa: PLC0415 - the loaders only when an inventory is used
+
         inventory = load_inventory(os.fspath(inventory), settings.inventory)
     engine = Engine(settings, inventory=inventory, listings=listings)
     sources = [source] if isinstance(source, str) else list(source)

@@ -13,6 +13,11 @@ subcommand documents otherwise.
 
 from __future__ import annotations
 
+# Exit codes of the command line (ruff's): nothing at or above --fail-on, findings, usage or internal error.
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
 
 class FeedauditError(Exception):
     """Base class of every error feedaudit raises on purpose."""

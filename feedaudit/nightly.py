@@ -26,23 +26,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-import filelock
-
 from feedaudit.config import Settings
 from feedaudit.errors import ConfigError, HistoryError, NotifyError
-from feedaudit.history.delta import RunDelta
 from feedaudit.history.settings import HistorySettings, sqlite_path
 from feedaudit.model import Finding
-from feedaudit.notify.email import SmtpTransport
-from feedaudit.notify.message import Shop, build_message
-from feedaudit.notify.outbox import Outbox
-from feedaudit.notify.settings import EmailSettings
-from feedaudit.report import FeedSummary, Summary
 
 if TYPE_CHECKING:
+    # The lock, the mail and the history modules load only when a run uses them: a plain check skips them.
     from email.message import EmailMessage
 
+    import filelock
+
+    from feedaudit.history.delta import RunDelta
     from feedaudit.history.store import HistoryStore
+    from feedaudit.notify.email import SmtpTransport
+    from feedaudit.notify.message import Shop
+    from feedaudit.notify.outbox import Outbox
+    from feedaudit.notify.settings import EmailSettings
+    from feedaudit.report import FeedSummary, Summary
 
 log = logging.getLogger("feedaudit")
 
@@ -173,6 +174,8 @@ class Nightly:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise HistoryError(f"cannot create the lock {path}: {exc.strerror or exc}") from exc
+        import filelock  # noqa: PLC0415 - only runs with a history or e-mail take the lock
+
         lock = filelock.FileLock(path)
         try:
             try:
@@ -189,6 +192,9 @@ class Nightly:
         self._lock = lock
 
     def _prepare_email(self) -> None:
+        from feedaudit.notify.email import SmtpTransport  # noqa: PLC0415 - smtplib only when mail is sent
+        from feedaudit.notify.outbox import Outbox  # noqa: PLC0415
+
         self._transport = SmtpTransport.from_settings(self.settings.email)
         self._outbox = Outbox(self.settings.email.outbox)
 
@@ -252,6 +258,8 @@ class Nightly:
 
     def messages(self, delta: RunDelta, summary: Summary) -> list[EmailMessage]:
         """The report messages the send policy asks for: one per run, or one per feed."""
+        from feedaudit.notify.message import build_message  # noqa: PLC0415 - the mail modules only when mail is sent
+
         mail = self.settings.email
         if mail.send == "never":
             return []
@@ -290,6 +298,8 @@ def should_send(mail: EmailSettings, delta: RunDelta) -> bool:
 
 def shop_of(feeds: list[FeedSummary]) -> Shop:
     """Whom a message is about: the shop name(s) the feeds declare, else the feed sources."""
+    from feedaudit.notify.message import Shop  # noqa: PLC0415 - the mail modules only when mail is sent
+
     names = list(dict.fromkeys(feed.shop_name or feed.source for feed in feeds))
     if not names:
         label = "no feeds"

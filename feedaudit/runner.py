@@ -19,13 +19,10 @@ from feedaudit.baseline import Baseline, BaselineWriter
 from feedaudit.cluster import audit_on_cluster
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
+from feedaudit.errors import EXIT_CLEAN, EXIT_FINDINGS
 from feedaudit.fleet import FeedProgress, audit_feeds
 from feedaudit.model import Finding, Listing
 from feedaudit.report import REPORTERS, FeedSummary, Reporter, Summary
-
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
 
 
 def run_check(

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from feedaudit.errors import SourceError
-from feedaudit.feeds import google, hotline, yml
-from feedaudit.feeds.sniff import read_prefix, sniff
 from feedaudit.feeds.source import Prefixed, Readable, Source, SourceOptions, open_source
 from feedaudit.model import Dialect, FeedInfo, FeedIssue, FeedIssueKind, Offer
 
@@ -43,6 +41,8 @@ def read_feed(spec: str, feed: FeedInfo, options: ReadOptions | None = None) -> 
 
 
 def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator[Offer | FeedIssue]:
+    from feedaudit.feeds.sniff import read_prefix, sniff  # noqa: PLC0415 - lxml with the first feed read (see _reader)
+
     try:
         prefix = read_prefix(source)
     except SourceError as exc:
@@ -121,6 +121,10 @@ def read_records(
 
 
 def _reader(dialect: Dialect, stream: Readable, feed: FeedInfo, marketplace: str | None) -> Iterator[Offer | FeedIssue]:
+    # The readers (and lxml) load with the first feed read, not with every module that parses a value
+    # (`feeds.values` is shared with the inventory loaders).
+    from feedaudit.feeds import google, hotline, yml  # noqa: PLC0415
+
     if dialect is Dialect.YML:
         return yml.read(stream, feed, marketplace=marketplace)
     if dialect is Dialect.HOTLINE:

@@ -125,6 +125,7 @@ def _json_findings(feeds: list[str]) -> list[dict[str, object]]:
 
 def test_every_format_is_registered() -> None:
     assert set(REPORTERS) == {"concise", "grouped", "json", "jsonl", "csv", "sarif", "junit", "github", "html"}
+    assert {name: cls.name for name, cls in REPORTERS.items()} == {name: name for name in REPORTERS}
 
 
 def test_sarif_structure_and_identity(feeds: list[str]) -> None:
