@@ -242,10 +242,9 @@ class Engine:
         plan = run.plans.get(scope)
         if plan is None:
             plan = run.plans[scope] = self._plan(run, scope)
-        ignores = offer is not None and bool(self._offer_ignores)
+        if offer is not None and self._offer_ignores:
+            plan = [step for step in plan if not self._ignored_for_offer(run, step[0].code, offer)]
         for rule, severity, ctx in plan:
-            if ignores and offer is not None and self._ignored_for_offer(run, rule.code, offer):
-                continue
             for problem in rule.check(*subject, ctx):
                 yield _stamp(rule, severity, problem, run.feed.source, offer)
 

@@ -6,6 +6,10 @@ write each finding as it arrives; the others keep them (in memory, sorted at the
 
 from __future__ import annotations
 
+import functools
+import io
+import os
+import stat
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -96,6 +100,15 @@ class Reporter:
         self.out = out
         self.statistics = statistics
         self.findings: list[Finding] = []
+
+    @functools.cached_property
+    def live(self) -> bool:
+        """Whether someone may be reading the output as it is written (a terminal or a pipe, not a file):
+        streaming formats then flush each finding."""
+        try:
+            return not stat.S_ISREG(os.fstat(self.out.fileno()).st_mode)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return True
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)

@@ -26,8 +26,9 @@ import dataclasses
 import enum
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -102,6 +103,8 @@ class Rule:
 
 
 _REGISTRY: dict[str, Rule] = {}
+_CATALOGUE: dict[str, Rule] = {}  # _REGISTRY in code order, rebuilt after a registration
+_CATALOGUE_VIEW: Mapping[str, Rule] = MappingProxyType(_CATALOGUE)
 _OFFER_FIELDS = {f.name for f in dataclasses.fields(Offer)}
 
 
@@ -130,11 +133,15 @@ def rule(
         if unknown or (across_offers and scope is not Scope.OFFER):
             raise ValueError(f"rule {code}: across_offers takes Offer fields of an offer-scope rule, not {unknown}")
         _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options, tuple(across_offers))
+        _CATALOGUE.clear()
         return check
 
     return register
 
 
-def registered_rules() -> dict[str, Rule]:
-    """Every registered rule by code, in code order."""
-    return dict(sorted(_REGISTRY.items()))
+def registered_rules() -> Mapping[str, Rule]:
+    """Every registered rule by code, in code order (a read-only view, built once)."""
+    if len(_CATALOGUE) != len(_REGISTRY):
+        _CATALOGUE.clear()
+        _CATALOGUE.update(sorted(_REGISTRY.items()))
+    return _CATALOGUE_VIEW

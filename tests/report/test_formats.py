@@ -292,3 +292,30 @@ def test_reporters_agree_on_an_empty_run() -> None:
             json.loads(out.getvalue())
         elif name == "junit":
             ET.fromstring(out.getvalue())
+
+
+def test_json_lines_are_what_the_finding_model_writes() -> None:
+    """jsonl writes plain records with `json.dumps`; each line must be the model's own serialisation."""
+    from feedaudit.report.json import finding_model
+
+    awkward = Finding(
+        code="PH001",
+        name="placeholder-price",
+        severity=Severity.ERROR,
+        message='price "Ціну уточнюйте" \\ \t\n\x01\x7f \u2028 😀',
+        source="/tmp/feed.xml",
+        line=None,
+        column=3,
+        offer_id='a"b',
+        field="price",
+        value="</script>",
+        url=None,
+        expected=None,
+        actual="\ud7ff",
+        related_lines=(4, 7),
+        fingerprint="0" * 16,
+    )
+    out = io.StringIO()
+    reporter = REPORTERS["jsonl"](out)
+    reporter.add(awkward)
+    assert out.getvalue() == finding_model(awkward).model_dump_json() + "\n"
