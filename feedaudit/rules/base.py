@@ -103,7 +103,7 @@ class Rule:
 
 
 _REGISTRY: dict[str, Rule] = {}
-_CATALOGUE: dict[str, Rule] = {}  # _REGISTRY in code order, rebuilt after a registration
+_CATALOGUE: dict[str, Rule] = {}  # _REGISTRY in code order, rebuilt when a rule was registered since
 _CATALOGUE_VIEW: Mapping[str, Rule] = MappingProxyType(_CATALOGUE)
 _OFFER_FIELDS = {f.name for f in dataclasses.fields(Offer)}
 
@@ -133,7 +133,6 @@ def rule(
         if unknown or (across_offers and scope is not Scope.OFFER):
             raise ValueError(f"rule {code}: across_offers takes Offer fields of an offer-scope rule, not {unknown}")
         _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options, tuple(across_offers))
-        _CATALOGUE.clear()
         return check
 
     return register
