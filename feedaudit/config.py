@@ -21,7 +21,7 @@ from feedaudit.listings.settings import ListingsSettings
 from feedaudit.model import Severity
 from feedaudit.notify.settings import EmailSettings
 from feedaudit.parallel.settings import ParallelSettings
-from feedaudit.section import Section
+from feedaudit.section import Section, describe_validation_error
 
 OutputFormat = Literal["concise", "grouped", "json", "jsonl", "csv", "sarif", "junit", "github", "html"]
 CONFIG_FILE = "feedaudit.toml"
@@ -104,18 +104,6 @@ def override(settings: Settings, **changes: Any) -> Settings:
         return Settings.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(f"command line: {describe_validation_error(exc)}") from exc
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per problem, pydantic's `loc` joined with dots: `rules.PH002.sentinels: …`."""
-    parts = []
-    for error in exc.errors():
-        location = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unknown key"
-        parts.append(f"{location}: {message}")
-    return "; ".join(parts)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from feedaudit import profiles
-from feedaudit.config import Settings, describe_validation_error, override
+from feedaudit.config import Settings, override
 from feedaudit.errors import ConfigError
 from feedaudit.feeds import ReadOptions, read_feed
 from feedaudit.feeds.source import SourceOptions
@@ -38,6 +38,7 @@ from feedaudit.model import (
     truncate,
 )
 from feedaudit.rules import Rule, RuleContext, Scope, registered_rules
+from feedaudit.section import describe_validation_error
 from feedaudit.selection import matches, select_codes
 
 if TYPE_CHECKING:

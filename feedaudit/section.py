@@ -1,4 +1,5 @@
-"""The base of every configuration model: kebab-case keys in files, snake_case in Python, no unknown keys.
+"""The base of every configuration model: kebab-case keys in files, snake_case in Python, no unknown keys;
+and how a validation error of one is told in one line.
 
 Lives apart from `config.py` so that a subsystem (history, e-mail, inventory, …) can define its own
 section next to its code while `config.Settings` still holds one field per section.
@@ -6,7 +7,7 @@ section next to its code while `config.Settings` still holds one field per secti
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 def kebab(name: str) -> str:
@@ -23,3 +24,15 @@ class Section(BaseModel):
         validate_by_alias=True,
         frozen=True,
     )
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, pydantic's `loc` joined with dots: `rules.PH002.sentinels: …`."""
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        parts.append(f"{location}: {message}")
+    return "; ".join(parts)

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server that records connection errors (a client hanging up, a body the client
+    stopped reading) in `errors` instead of printing them to stderr, where they would land in the
+    output of a command under test."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: list[str] = []
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        self.errors.append(repr(sys.exc_info()[1]))
 
 
 @dataclass
@@ -47,7 +64,7 @@ def serve(routes: dict[str, Route]) -> Iterator[Loopback]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

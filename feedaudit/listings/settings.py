@@ -8,9 +8,8 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
 
-from feedaudit import config
 from feedaudit.errors import ConfigError
-from feedaudit.section import Section
+from feedaudit.section import Section, describe_validation_error
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -72,7 +71,7 @@ class ListingsSettings(Section):
         try:
             return ListingsSettings.model_validate(self.model_dump(by_alias=False) | updates)
         except ValidationError as exc:
-            raise ConfigError(f"command line: {config.describe_validation_error(exc)}") from exc
+            raise ConfigError(f"command line: {describe_validation_error(exc)}") from exc
 
     def private_networks(self) -> bool | list[IPv4Network | IPv6Network]:
         if isinstance(self.allow_private, bool):

@@ -10,13 +10,14 @@ limit also holds per host across them. The bench (`bench/crawl_bench.py`) uses t
 from __future__ import annotations
 
 import gzip
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback import QuietHTTPServer
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,6 @@ class Police:
         with self.lock:
             self.active[host] -= 1
             self.total_active -= 1
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """Records a connection error (a client hanging up between requests) instead of printing it to
-    stderr, where it would land in the output of a command under test."""
-
-    errors: list[str]
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        self.errors.append(repr(sys.exc_info()[1]))
 
 
 class ShopServer:
@@ -164,9 +155,8 @@ class ShopServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        server = _QuietServer((self.address, 0), _Handler)
-        server.errors = self.errors
-        server.daemon_threads = True
+        server = QuietHTTPServer((self.address, 0), _Handler)
+        self.errors = server.errors
         self._server = server
         self._port = int(server.server_address[1])
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
