@@ -89,7 +89,7 @@ def build_message(
     started = started or datetime.now(UTC)
     message = EmailMessage()
     message["From"] = settings.sender
-    message["To"] = ", ".join(settings.to)
+    message["To"] = ", ".join(settings.recipients(shop.sources))
     message["Subject"] = subject(shop, delta, settings.subject_prefix)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid("feedaudit", domain=settings.sender.rpartition("@")[2] or None)

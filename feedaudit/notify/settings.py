@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +15,13 @@ Security = Literal["starttls", "ssl", "none"]
 SendPolicy = Literal["always", "changes", "never"]
 
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def _addresses(value: list[str]) -> list[str]:
+    for address in value:
+        if "@" not in address or any(c in address for c in "\r\n"):
+            raise ValueError(f"{address!r} is not an e-mail address")
+    return value
 
 
 class EmailSettings(Section):
@@ -47,6 +56,11 @@ class EmailSettings(Section):
         description="Directory where a message waits until a server has accepted it.",
     )
     per_feed: bool = Field(default=False, description="One message per feed (per shop) instead of one per run.")
+    shops: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Feed source glob (`https://shop-a.example.ua/*`) -> that shop's own addresses: with "
+        "`per-feed`, the message about a matching feed also goes to them.",
+    )
     worst_findings: int = Field(default=20, ge=0, description="How many findings the message body lists.")
     subject_prefix: str = Field(default="[feedaudit]", description="Text the Subject starts with.")
     timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for the SMTP server.")
@@ -54,10 +68,12 @@ class EmailSettings(Section):
     @field_validator("to")
     @classmethod
     def _addresses_look_like_addresses(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if "@" not in address or any(c in address for c in "\r\n"):
-                raise ValueError(f"{address!r} is not an e-mail address")
-        return value
+        return _addresses(value)
+
+    @field_validator("shops")
+    @classmethod
+    def _shop_addresses_look_like_addresses(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {pattern: _addresses(addresses) for pattern, addresses in value.items()}
 
     @model_validator(mode="after")
     def _login_is_complete_and_safe(self) -> EmailSettings:
@@ -67,7 +83,19 @@ class EmailSettings(Section):
             raise ValueError("password-env needs username")
         if self.username is not None and self.security == "none":
             raise ValueError('refusing to send a password unencrypted: set security to "starttls" or "ssl"')
+        if self.shops and not self.per_feed:
+            raise ValueError("shops needs per-feed = true (a message about every feed must not go to each shop)")
         return self
+
+    def recipients(self, sources: Sequence[str]) -> list[str]:
+        """`to`, then the addresses of every shop whose pattern matches one of `sources`, each once."""
+        matched = [
+            address
+            for pattern, addresses in self.shops.items()
+            if any(fnmatch.fnmatchcase(source, pattern) for source in sources)
+            for address in addresses
+        ]
+        return list(dict.fromkeys([*self.to, *matched]))
 
     @property
     def effective_port(self) -> int:

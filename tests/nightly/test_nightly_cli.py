@@ -40,12 +40,16 @@ def write_config(directory: Path, port: int, **email: Any) -> Path:
     } | email
     # only feed and identity rules, so each planted fault gives exactly one finding
     lines = ['select = ["FD", "ID"]', "[history]", 'path = "state/history.db"', "lock-timeout = 5", "[email]"]
-    lines += [
-        f"{key} = {json.dumps(value if not isinstance(value, Path) else str(value))}" for key, value in settings.items()
-    ]
+    lines += [f"{key} = {toml_value(value)}" for key, value in settings.items()]
     path = directory / "feedaudit.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, dict):  # an inline table; JSON strings and lists are TOML as they are
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value) if isinstance(value, Path) else value)
 
 
 def check(config: Path, *feeds: Path, extra: tuple[str, ...] = ()) -> Result:
@@ -189,6 +193,23 @@ def test_one_message_per_feed(tmp_path: Path, mail_servers: ServerFactory) -> No
     assert server.received[1].message["Subject"] == "[feedaudit] Shop Two: 1 new, 0 resolved, 1 open"
 
 
+def test_each_shop_gets_the_message_about_its_own_feed(tmp_path: Path, mail_servers: ServerFactory) -> None:
+    server = mail_servers.start("plain")
+    shops = {"*/one.xml": ["owner@shop-one.example"], "*/two.xml": ["a@shop-two.example", "b@shop-two.example"]}
+    config = write_config(tmp_path, server.port, **{"per-feed": True, "shops": shops})
+    first = write_feed(tmp_path / "one.xml", ["A", "A"], shop="Shop One")
+    second = write_feed(tmp_path / "two.xml", ["B", "B"], shop="Shop Two")
+    assert check(config, first, second).exit_code == 1
+    by_shop = {m.message["Subject"].split(":")[0]: m for m in server.received}
+    assert set(by_shop) == {"[feedaudit] Shop One", "[feedaudit] Shop Two"}
+    one, two = by_shop["[feedaudit] Shop One"], by_shop["[feedaudit] Shop Two"]
+    assert one.rcpt_tos == ["owner@shop.example", "owner@shop-one.example"]
+    assert one.message["To"] == "owner@shop.example, owner@shop-one.example"
+    assert two.rcpt_tos == ["owner@shop.example", "a@shop-two.example", "b@shop-two.example"]
+    assert [row["offer_id"] for row in csv_rows(one.message)] == ["A"]
+    assert [row["offer_id"] for row in csv_rows(two.message)] == ["B"]
+
+
 def test_logs_have_timestamps_and_quiet_keeps_only_warnings(tmp_path: Path, mail_servers: ServerFactory) -> None:
     server = mail_servers.start("plain")
     config = write_config(tmp_path, server.port)
@@ -274,6 +295,8 @@ def test_two_overlapping_cron_runs_record_two_consistent_runs(tmp_path: Path, ma
         ),
         ("[email]\npasword-env = 'X'\n", (), "email.pasword-env: unknown key"),
         ("[history]\nlock-timeout = -1\n", (), "history.lock-timeout"),
+        ("[email.shops]\n'*' = ['a@b.example']\n", (), "shops needs per-feed = true"),
+        ("[email]\nper-feed = true\n[email.shops]\n'*' = ['not an address']\n", (), "is not an e-mail address"),
     ],
 )
 def test_configuration_errors_are_one_line_and_exit_2(
