@@ -77,7 +77,8 @@ def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator
             yield FeedIssue(
                 FeedIssueKind.UNKNOWN_DIALECT,
                 f"root element <{sniffed.root}> is not a product feed dialect feedaudit reads "
-                "(yml_catalog, Hotline price, Google/Meta RSS or Atom with the g: namespace)",
+                "(yml_catalog, Hotline price, Google/Meta RSS or Atom with the g: namespace)"
+                + _undeclared_prefix_hint(sniffed.undeclared_prefix),
                 feed.source,
                 1,
                 None,
@@ -118,6 +119,16 @@ def read_records(
         else:
             feed.issues += 1
         yield item
+
+
+def _undeclared_prefix_hint(tag: str | None) -> str:
+    if tag is None:
+        return ""
+    prefix = tag.partition(":")[0]
+    hint = f"; <{tag}> uses the prefix {prefix}: that no xmlns:{prefix} declares"
+    if prefix == "g":
+        hint += ' (add xmlns:g="http://base.google.com/ns/1.0" to the root element)'
+    return hint
 
 
 def _reader(dialect: Dialect, stream: Readable, feed: FeedInfo, marketplace: str | None) -> Iterator[Offer | FeedIssue]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from feedaudit.feeds.source import Readable
+from feedaudit.feeds.xmlstream import local
 from feedaudit.model import Dialect
 
 PREFIX_BYTES = 64 * 1024
@@ -37,6 +38,7 @@ class Sniffed:
     declared_encoding: str | None = None
     encoding_problem: str | None = None
     external_entity: bool = False
+    undeclared_prefix: str | None = None  # e.g. "g:id": a prefixed tag whose prefix no xmlns declares
     notes: list[str] = field(default_factory=list)
 
     def describe_root(self) -> str:
@@ -70,8 +72,11 @@ def sniff(prefix: bytes) -> Sniffed:
     if not tags:
         return result
     result.root = tags[0]
-    result.root_local = etree.QName(tags[0]).localname
+    result.root_local = local(tags[0])
     result.dialect = _dialect(result.root_local, tags, namespaces, body)
+    if result.dialect is None:
+        # the parser recovers an undeclared prefix as part of the name: <g:id> without xmlns:g
+        result.undeclared_prefix = next((t for t in tags if ":" in t and not t.startswith("{")), None)
     return result
 
 
@@ -120,7 +125,7 @@ def _first_elements(prefix: bytes, limit: int = 400) -> tuple[list[str], set[str
 
 
 def _dialect(root_local: str, tags: list[str], namespaces: set[str], body: bytes) -> Dialect | None:
-    locals_ = {etree.QName(t).localname for t in tags[1:]}
+    locals_ = {local(t) for t in tags[1:]}
     if root_local == "yml_catalog":
         return Dialect.YML
     if root_local == "price" and ({"items", "item", "firmName", "categories"} & locals_ or len(tags) == 1):

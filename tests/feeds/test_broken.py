@@ -76,6 +76,21 @@ def test_html_error_page_is_an_unknown_dialect(write_feed: Callable[..., Path]) 
     assert "<html>" in got.issues[0].message
 
 
+@pytest.mark.parametrize("root", ["rss", 'feed xmlns="http://www.w3.org/2005/Atom"'])
+def test_google_feed_without_the_g_namespace_says_what_to_add(write_feed: Callable[..., Path], root: str) -> None:
+    name = root.split(maxsplit=1)[0]
+    got = read(
+        write_feed(
+            f'<?xml version="1.0"?>\n<{root}>\n<channel><item><g:id>1</g:id><g:price>10 UAH</g:price></item>'
+            f"</channel>\n</{name}>\n"
+        )
+    )
+    assert [(i.kind, i.line) for i in got.issues] == [(FeedIssueKind.UNKNOWN_DIALECT, 1)]
+    assert "<g:id> uses the prefix g: that no xmlns:g declares" in got.issues[0].message
+    assert 'xmlns:g="http://base.google.com/ns/1.0"' in got.issues[0].message
+    assert not got.offers
+
+
 def test_not_xml_at_all(write_feed: Callable[..., Path]) -> None:
     got = read(write_feed("id;price\n1;10\n"))
     assert [i.kind for i in got.issues] == [FeedIssueKind.NOT_WELL_FORMED]
