@@ -6,8 +6,10 @@ internal error. Errors print one line; --verbose adds the traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -55,6 +57,12 @@ def handle_errors(command: F) -> F:
             raise
         except KeyboardInterrupt:
             click.echo("feedaudit: interrupted", err=True)
+            sys.exit(EXIT_ERROR)
+        except BrokenPipeError:
+            # whoever read the output stopped (`feedaudit check feed.xml | head`): end quietly, and
+            # point stdout at /dev/null so that the interpreter's last flush does not fail again
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_ERROR)
         except Exception as exc:
             if verbose:

@@ -276,3 +276,23 @@ def test_progress_line_only_on_a_terminal(prom: str) -> None:
     assert b"\r" not in stdout  # the report on stdout is untouched
     code, drawn, _ = _stderr_on_a_terminal("check", prom, "--select", "ID", "--quiet")
     assert (code, drawn) == (1, b"")
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path) -> None:
+    """`feedaudit check feed.xml | head -1`: no traceback and no 'internal error' when the pipe closes."""
+    offers = "\n".join(f"<offer><price>{n}</price></offer>" for n in range(1, 5001))  # ID001 for each
+    feed = tmp_path / "many.xml"
+    feed.write_text(f"<yml_catalog><shop><offers>\n{offers}\n</offers></shop></yml_catalog>\n", "utf-8")
+    with subprocess.Popen(
+        [sys.executable, "-m", "feedaudit", "check", str(feed), "--select", "ID001"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 2
+    assert b"ID001" in first
+    assert stderr == ""
