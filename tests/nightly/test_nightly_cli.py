@@ -193,13 +193,16 @@ def test_one_message_per_feed(tmp_path: Path, mail_servers: ServerFactory) -> No
     assert server.received[1].message["Subject"] == "[feedaudit] Shop Two: 1 new, 0 resolved, 1 open"
 
 
-def test_each_shop_gets_the_message_about_its_own_feed(tmp_path: Path, mail_servers: ServerFactory) -> None:
+@pytest.mark.parametrize("jobs", [(), ("--jobs", "2")], ids=["in-process", "two-workers"])
+def test_each_shop_gets_the_message_about_its_own_feed(
+    tmp_path: Path, mail_servers: ServerFactory, jobs: tuple[str, ...]
+) -> None:
     server = mail_servers.start("plain")
     shops = {"*/one.xml": ["owner@shop-one.example"], "*/two.xml": ["a@shop-two.example", "b@shop-two.example"]}
     config = write_config(tmp_path, server.port, **{"per-feed": True, "shops": shops})
     first = write_feed(tmp_path / "one.xml", ["A", "A"], shop="Shop One")
     second = write_feed(tmp_path / "two.xml", ["B", "B"], shop="Shop Two")
-    assert check(config, first, second).exit_code == 1
+    assert check(config, first, second, extra=jobs).exit_code == 1
     by_shop = {m.message["Subject"].split(":")[0]: m for m in server.received}
     assert set(by_shop) == {"[feedaudit] Shop One", "[feedaudit] Shop Two"}
     one, two = by_shop["[feedaudit] Shop One"], by_shop["[feedaudit] Shop Two"]
