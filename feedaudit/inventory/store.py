@@ -10,7 +10,6 @@ as marketplaces do with duplicate offers); cells that are not numbers, or negati
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -55,21 +54,6 @@ class InventoryIssue:
     key: str | None = None
 
 
-# One InventoryItem per matched offer: the frozen dataclass's __init__ (object.__setattr__ per field)
-# costs three times what setting its slots directly does, and the join runs once per offer.
-_ITEM_FIELDS = (
-    "key", "price", "price_text", "currency", "quantity", "quantity_text",
-    "availability", "availability_text", "source", "row",
-)  # fmt: skip
-_DIRECT = tuple(f.name for f in dataclasses.fields(InventoryItem)) == _ITEM_FIELDS
-_set_key, _set_price, _set_price_text, _set_currency, _set_quantity, _set_quantity_text = (
-    getattr(InventoryItem, name).__set__ for name in _ITEM_FIELDS[:6]
-)
-_set_availability, _set_availability_text, _set_source, _set_row = (
-    getattr(InventoryItem, name).__set__ for name in _ITEM_FIELDS[6:]
-)
-
-
 def _new_item(
     key: str,
     price: Decimal | None,
@@ -80,24 +64,14 @@ def _new_item(
     source: str,
     row: int,
 ) -> InventoryItem:
-    """`InventoryItem(...)` with these fields (raw cell texts are not kept: memory), built fast."""
-    if not _DIRECT:  # the model changed: take the ordinary road
-        return InventoryItem(
-            key=key, price=price, currency=currency, quantity=quantity, availability=availability,
-            availability_text=availability_text, source=source, row=row,
-        )  # fmt: skip
-    item: InventoryItem = object.__new__(InventoryItem)
-    _set_key(item, key)
-    _set_price(item, price)
-    _set_price_text(item, None)
-    _set_currency(item, currency)
-    _set_quantity(item, quantity)
-    _set_quantity_text(item, None)
-    _set_availability(item, availability)
-    _set_availability_text(item, availability_text)
-    _set_source(item, source)
-    _set_row(item, row)
-    return item
+    """`InventoryItem(...)` with these fields (raw cell texts are not kept: memory), built fast: the
+    join builds one per matched offer, and `tuple.__new__` skips the keyword handling of `__new__`."""
+    return _make_item(
+        InventoryItem, (key, price, None, currency, quantity, None, availability, availability_text, source, row)
+    )
+
+
+_make_item = tuple.__new__
 
 
 def normalise_key(value: str | None, match_on: MatchOn) -> str | None:
