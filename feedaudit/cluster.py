@@ -47,7 +47,7 @@ def audit_on_cluster(
         def submit(spec: str) -> Any:
             return client.submit(_audit_on_worker, config, spec, pure=False)
 
-        yield from in_order(submit, sources, 2 * threads, progress)
+        yield from in_order(submit, sources, 2 * threads, progress, settings.feeds_per_host)
 
 
 def _audit_on_worker(config: str, spec: str) -> FeedResult:

@@ -46,6 +46,9 @@ class Settings(Section):
     )
     max_feed_bytes: int = Field(default=8 * 1024**3, gt=0, description="Cap on a feed's decompressed size.")
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
+    feeds_per_host: int = Field(
+        default=2, ge=1, description="With several feeds in parallel: at most this many fetched from one host at once."
+    )
     baseline: str | None = Field(
         default=None, description="Baseline file: findings whose fingerprint it lists are left out."
     )

@@ -4,8 +4,8 @@
 `audit_feeds` yields `(feed facts, findings)` per feed, in the order the feeds were given, whatever
 order the workers finish in. Each worker audits one whole feed and sends back that feed's findings as
 one batch, and at most `2 × jobs` feeds are in flight, so memory is bounded by a few feeds' findings,
-not by the size of the fleet. With one job (or one feed) everything runs in this process and findings
-stream out as they are found.
+not by the size of the fleet; at most `feeds-per-host` of them are fetched from one host at a time.
+With one job (or one feed) everything runs in this process and findings stream out as they are found.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections import deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from itertools import islice
 from pathlib import Path
 from typing import Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
@@ -94,24 +94,62 @@ def in_order(
     sources: Sequence[str],
     window: int,
     progress: FeedProgress | None = None,
+    per_host: int | None = None,
 ) -> Iterator[FeedResult]:
-    """Results of `submit(spec)` in the order of `sources`, with at most `window` feeds in flight."""
-    queue = iter(sources)
-    pending: deque[_Future[FeedResult]] = deque(submit(spec) for spec in islice(queue, max(window, 1)))
-    done = 0
+    """Results of `submit(spec)` in the order of `sources`, with at most `window` feeds started and not
+    yet yielded (so at most `window` feeds' findings are held).
+
+    With `per_host`, at most that many of them are URLs on one host: a marketplace's list often has many
+    feeds on one shop's or one platform's server, and the feeds after them (on other hosts, within the
+    next `4 × window`) start in their place. The first feed not yet yielded always runs, so the run
+    always moves on; it is never held back by the limit, as the feeds of its host that are running are
+    all earlier in the list than any other of that host.
+    """
+    window = max(window, 1)
+    hosts = [host_of(spec) for spec in sources]
+    started: dict[int, _Future[FeedResult]] = {}
+    busy: Counter[str] = Counter()
+    head = 0  # the first feed not yet yielded
+
+    def start(index: int) -> None:
+        started[index] = submit(sources[index])
+        if hosts[index]:
+            busy[hosts[index]] += 1
+
+    def fill() -> None:
+        if head < len(sources) and head not in started:
+            start(head)
+        for index in range(head + 1, min(len(sources), head + 4 * window)):
+            if len(started) >= window:
+                return
+            host = hosts[index]
+            if index in started or (per_host is not None and host and busy[host] >= per_host):
+                continue
+            start(index)
+
     try:
-        while pending:
-            feed, findings = pending.popleft().result()
-            following = next(queue, None)
-            if following is not None:
-                pending.append(submit(following))
-            done += 1
+        while head < len(sources):
+            fill()
+            feed, findings = started.pop(head).result()
+            if hosts[head]:
+                busy[hosts[head]] -= 1
+            head += 1
             if progress is not None:
-                progress(done, len(sources))
+                progress(head, len(sources))
             yield feed, findings
     finally:
-        for future in pending:
+        for future in started.values():
             future.cancel()
+
+
+def host_of(spec: str) -> str:
+    """The host a feed is fetched from ('' for files and standard input)."""
+    if not spec.startswith(("http://", "https://", "HTTP://", "HTTPS://")):
+        return ""
+    try:
+        return (urlsplit(spec).hostname or "").casefold()
+    except ValueError:
+        return ""
 
 
 def _pooled(
@@ -119,7 +157,9 @@ def _pooled(
 ) -> Iterator[FeedResult]:
     context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start, initargs=(settings,)) as pool:
-        yield from in_order(lambda spec: pool.submit(_audit_one, spec), sources, 2 * jobs, progress)
+        yield from in_order(
+            lambda spec: pool.submit(_audit_one, spec), sources, 2 * jobs, progress, settings.feeds_per_host
+        )
 
 
 _WORKER_ENGINE: Engine | None = None
@@ -142,4 +182,13 @@ def audit_one(engine: Engine, spec: str) -> FeedResult:
     return feed, findings
 
 
-__all__ = ["FeedProgress", "FeedResult", "audit_feeds", "audit_one", "in_order", "read_feed_list", "resolve_jobs"]
+__all__ = [
+    "FeedProgress",
+    "FeedResult",
+    "audit_feeds",
+    "audit_one",
+    "host_of",
+    "in_order",
+    "read_feed_list",
+    "resolve_jobs",
+]

@@ -13,8 +13,8 @@ from feedaudit.cli import main
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
 from feedaudit.errors import ConfigError
-from feedaudit.fleet import FeedProgress, audit_feeds, read_feed_list, resolve_jobs
-from feedaudit.model import Finding
+from feedaudit.fleet import FeedProgress, audit_feeds, host_of, in_order, read_feed_list, resolve_jobs
+from feedaudit.model import FeedInfo, Finding
 from feedaudit.progress import ProgressLine
 
 FIXTURE_FEEDS = ["prom.xml", "hotline.xml", "google.xml", "meta.xml", "rozetka.xml", "broken/truncated.xml"]
@@ -116,3 +116,97 @@ def test_feed_progress_line() -> None:
     line.feeds(3, 10)
     line.clear()
     assert stream.getvalue() == "\rfeeds  3/10 \r\x1b[2K"
+
+
+class _Done:
+    """A future whose result is ready; `in_order` asks for it when the feed's turn comes."""
+
+    def __init__(self, spec: str, log: list[tuple[str, str]]) -> None:
+        self.spec = spec
+        self.log = log
+
+    def result(self) -> tuple[FeedInfo, list[Finding]]:
+        self.log.append(("yield", self.spec))
+        return FeedInfo(source=self.spec), []
+
+    def cancel(self) -> bool:
+        return True
+
+
+def _schedule(sources: list[str], window: int, per_host: int | None) -> list[tuple[str, str]]:
+    log: list[tuple[str, str]] = []
+
+    def submit(spec: str) -> _Done:
+        log.append(("start", spec))
+        return _Done(spec, log)
+
+    yielded = [feed.source for feed, _ in in_order(submit, sources, window, per_host=per_host)]
+    assert yielded == sources
+    return log
+
+
+def _peaks(log: list[tuple[str, str]]) -> tuple[int, dict[str, int]]:
+    """Most feeds started and not yet yielded, overall and per host."""
+    running: list[str] = []
+    peak = 0
+    per_host: dict[str, int] = {}
+    for event, spec in log:
+        if event == "start":
+            running.append(spec)
+        else:
+            running.remove(spec)
+        peak = max(peak, len(running))
+        for spec_running in running:
+            host = host_of(spec_running)
+            per_host[host] = max(per_host.get(host, 0), sum(1 for s in running if host_of(s) == host))
+    return peak, per_host
+
+
+def test_feeds_of_one_host_wait_and_later_hosts_start_in_their_place() -> None:
+    a = [f"https://a.example/feed{n}.xml" for n in range(4)]
+    sources = [*a, "https://B.example/feed.xml", "https://c.example/feed.xml", "/data/local.xml"]
+    log = _schedule(sources, window=3, per_host=1)
+    assert [spec for event, spec in log if event == "start"][:3] == [a[0], sources[4], sources[5]]
+    peak, per_host = _peaks(log)
+    assert peak <= 3
+    assert per_host["a.example"] == 1
+    assert per_host["b.example"] == 1
+
+
+def test_without_a_host_limit_the_window_fills_in_list_order() -> None:
+    sources = [f"https://a.example/feed{n}.xml" for n in range(6)]
+    log = _schedule(sources, window=4, per_host=None)
+    assert [spec for event, spec in log[:4]] == sources[:4]
+    assert _peaks(log)[0] == 4
+
+
+def test_files_and_stdin_have_no_host() -> None:
+    assert host_of("/srv/feeds/a.xml") == ""
+    assert host_of("-") == ""
+    assert host_of("https://Shop.Example.ua:8443/feed.xml") == "shop.example.ua"
+    assert host_of("http://[::1") == ""  # not a valid URL: the reader reports it
+    log = _schedule([f"/srv/feeds/{n}.xml" for n in range(5)], window=5, per_host=1)
+    assert _peaks(log)[0] == 5
+
+
+def test_the_pool_fetches_at_most_feeds_per_host_from_one_server(tmp_path: Path, fixtures_dir: Path) -> None:
+    """Real worker processes and a real HTTP server that counts the requests in flight per host."""
+    from tests.listings.shopserver import Police, Reply, ShopServer, running
+
+    feed = (fixtures_dir / "feeds" / "prom.xml").read_bytes()
+    police = Police(per_host_limit=1)
+    server = ShopServer("127.0.0.1", police)
+    for n in range(6):
+        server.routes[f"/feed{n}.xml"] = Reply(200, feed, {"Content-Type": "application/xml"}, delay=0.3)
+    (tmp_path / "feedaudit.toml").write_text("feeds-per-host = 1\n", "utf-8")
+    with running(server):
+        urls = [server.url(f"/feed{n}.xml") for n in range(6)]
+        (tmp_path / "shops.txt").write_text("\n".join(urls) + "\n", "utf-8")
+        args = ["check", "--feeds-from", str(tmp_path / "shops.txt"), "--jobs", "3", "--statistics"]
+        args += ["--config", str(tmp_path / "feedaudit.toml")]
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "in 6 feeds" in result.output
+    assert len(server.log) == 6
+    assert police.violations == []
+    assert police.peak == {"127.0.0.1": 1}
