@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import sys
 import threading
 from collections.abc import Iterator
@@ -44,8 +45,9 @@ class Loopback:
 
 
 @contextmanager
-def serve(routes: dict[str, Route]) -> Iterator[Loopback]:
-    """Serve `routes` (path -> Route) on an ephemeral loopback port until the block ends."""
+def serve(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> Iterator[Loopback]:
+    """Serve `routes` (path -> Route) on an ephemeral loopback port until the block ends; over HTTPS
+    with `tls` (a server-side context, e.g. from a trustme certificate)."""
     requests: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -65,11 +67,14 @@ def serve(routes: dict[str, Route]) -> Iterator[Loopback]:
             return None
 
     server = QuietHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
-        yield Loopback(f"http://{host!s}:{port}", routes, requests)
+        scheme = "https" if tls is not None else "http"
+        yield Loopback(f"{scheme}://{host!s}:{port}", routes, requests)
     finally:
         server.shutdown()
         server.server_close()

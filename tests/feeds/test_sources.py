@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import ssl
 import zipfile
 from pathlib import Path
 
+import pytest
+import trustme
 from click.testing import CliRunner
 
 from feedaudit.cli import main
@@ -198,3 +201,38 @@ def test_gzip_bomb_stops_at_the_cap_without_inflating_the_rest(tmp_path: Path) -
     assert [i.kind for i in got.issues] == [FeedIssueKind.SIZE_LIMIT]
     assert got.feed.bytes_read == cap
     assert 1000 < len(got.offers) < 20000
+
+
+def _tls_server_context(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+def test_https_feed_from_a_server_with_a_private_ca(
+    feeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shop behind its own CA: trusted through SSL_CERT_FILE, the feed is read like any other."""
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    with serve({"/feed.xml": Route((feeds_dir / "prom.xml").read_bytes())}, tls=_tls_server_context(ca)) as server:
+        assert server.base.startswith("https://")
+        got = read(server.url("/feed.xml"))
+    assert not got.issues
+    assert [o.offer_id for o in got.offers] == PROM_IDS
+
+
+def test_https_feed_with_an_untrusted_certificate_is_a_finding(
+    feeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trusted, other = trustme.CA(), trustme.CA()
+    trusted.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    with serve({"/feed.xml": Route((feeds_dir / "prom.xml").read_bytes())}, tls=_tls_server_context(other)) as server:
+        result = CliRunner().invoke(main, ["check", server.url("/feed.xml")])
+        assert server.requests == []  # the handshake failed: no request was ever made
+    assert result.exit_code == 1
+    [line] = [line for line in result.stdout.splitlines() if "FD003" in line]
+    assert "CERTIFICATE_VERIFY_FAILED" in line
+    assert "Traceback" not in result.output
