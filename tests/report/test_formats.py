@@ -16,6 +16,7 @@ from feedaudit.cli import main
 from feedaudit.model import Finding, Severity
 from feedaudit.report import REPORTERS, Summary
 from feedaudit.report.github import annotation
+from feedaudit.report.json import finding_model
 from feedaudit.report.sarif import artifact_uri
 from feedaudit.rules import registered_rules
 
@@ -296,8 +297,6 @@ def test_reporters_agree_on_an_empty_run() -> None:
 
 def test_json_lines_are_what_the_finding_model_writes() -> None:
     """jsonl writes plain records with `json.dumps`; each line must be the model's own serialisation."""
-    from feedaudit.report.json import finding_model
-
     awkward = Finding(
         code="PH001",
         name="placeholder-price",
