@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 import trustme
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 
 from feedaudit.listings.live import LiveListings
 from feedaudit.listings.settings import ListingsSettings
 from tests.listings.shopserver import html_page
 from tests.nightly.conftest import free_port
-
-hypercorn_asyncio = pytest.importorskip("hypercorn.asyncio")
-hypercorn_config = pytest.importorskip("hypercorn.config")
 
 
 @dataclass
@@ -64,7 +63,7 @@ def https_shop(tmp_path: Path) -> Iterator[tuple[Shop, str, trustme.CA]]:
     ca = trustme.CA()
     certificate = tmp_path / "server.pem"
     ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(certificate))
-    config = hypercorn_config.Config()
+    config = Config()
     port = free_port()
     config.bind = [f"127.0.0.1:{port}"]
     config.certfile = config.keyfile = str(certificate)
@@ -74,7 +73,7 @@ def https_shop(tmp_path: Path) -> Iterator[tuple[Shop, str, trustme.CA]]:
     stop = asyncio.Event()
 
     async def run() -> None:
-        await hypercorn_asyncio.serve(shop, config, shutdown_trigger=stop.wait)
+        await serve(shop, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]  # a plain ASGI callable
 
     thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
     thread.start()
