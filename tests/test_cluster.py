@@ -27,6 +27,8 @@ def scheduler() -> Iterator[str]:
         protocol="tcp",
         host="127.0.0.1",
         dashboard_address=None,
+        # the scheduler's HTTP server (metrics) would take port 8787 and warn when that port is busy
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     )
     try:
         yield str(local.scheduler_address)
