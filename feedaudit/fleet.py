@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
 from feedaudit.errors import ConfigError
+from feedaudit.feeds.source import is_url
 from feedaudit.model import FeedInfo, Finding
 
 FeedProgress = Callable[[int, int], None]  # (feeds done, feeds in all)
@@ -144,7 +145,7 @@ def in_order(
 
 def host_of(spec: str) -> str:
     """The host a feed is fetched from ('' for files and standard input)."""
-    if not spec.startswith(("http://", "https://", "HTTP://", "HTTPS://")):
+    if not is_url(spec):
         return ""
     try:
         return (urlsplit(spec).hostname or "").casefold()

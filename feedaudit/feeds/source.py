@@ -181,7 +181,8 @@ class _GzipMembers:
         return out
 
 
-def _is_url(spec: str) -> bool:
+def is_url(spec: str) -> bool:
+    """Whether a feed spec is fetched over the network (else it is a path, or `-`)."""
     return spec.startswith(("http://", "https://"))
 
 
@@ -196,7 +197,7 @@ def open_source(spec: str, options: SourceOptions | None = None) -> Source:
         if spec == "-":
             raw = sys.stdin.buffer
             name = "<stdin>"
-        elif _is_url(spec):
+        elif is_url(spec):
             raw, total = _open_url(spec, options, closers)
             name = spec
         else:
@@ -265,7 +266,7 @@ def _open_zip_member(
     closers: list[IO[bytes] | httpx.Response | httpx.Client],
 ) -> Readable:
     """The first XML member of a zip archive. Needs a seekable file, so URLs and stdin are spooled."""
-    if spec != "-" and not _is_url(spec):
+    if spec != "-" and not is_url(spec):
         archive_file: IO[bytes] = open(spec, "rb")  # noqa: SIM115 - closed by Source.close
     else:
         archive_file = _spool(raw)

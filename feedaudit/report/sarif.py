@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from feedaudit._version import __version__
 from feedaudit.baseline import SARIF_FINGERPRINT
+from feedaudit.feeds.source import is_url
 from feedaudit.model import Finding, Severity
 from feedaudit.report.base import Reporter, Summary
 from feedaudit.rules import FAMILIES, Rule, registered_rules
@@ -30,7 +31,7 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 def artifact_uri(source: str) -> str:
     """A URI reference for a feed: URLs as they are, relative paths relative, absolute paths as file URIs."""
-    if source.startswith(("http://", "https://")):
+    if is_url(source):
         return source
     if source == "<stdin>":
         return "stdin"
