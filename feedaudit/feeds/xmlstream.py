@@ -94,6 +94,12 @@ class RecordStream:
                     yield FeedIssue(self._kind_of(exc), _clean(str(exc.msg)), self.source, line, column or None)
                 break
             pending.extend(self._drain())
+            if any(issue.kind is FeedIssueKind.HOSTILE for issue in pending):
+                # Some libxml2 releases stop at an entity bomb, others recover and read on: either way
+                # nothing from the bomb on is trusted, so the feed ends here on every version.
+                self.fatal = True
+                yield from pending
+                return
             if pending:
                 start = element.sourceline or 0
                 while pending and (pending[0].line or 0) <= start:
