@@ -147,18 +147,18 @@ def phase(name: str, stock: Path, feed: Path, rows: int) -> str:
         return f"{elapsed} {count} {hits}"
     if name == "join+rules":
         from feedaudit.config import Settings
-        from feedaudit.engine import Engine, _FeedRun
+        from feedaudit.engine import Engine
         from feedaudit.inventory import load_inventory
         from feedaudit.model import FeedInfo
 
         engine = Engine(Settings(select=["IV001", "IV002", "IV003", "IV004"]), inventory=load_inventory(stock))
-        run = _FeedRun(FeedInfo(source="bench.xml", currencies={"UAH": 1}))  # type: ignore[dict-item]
-        engine._refresh_profile(run)
+        unit = engine.unit(FeedInfo(source="bench.xml", currencies={"UAH": 1}))  # type: ignore[dict-item]
+        unit.refresh()
         elapsed, found, count = 0.0, 0, 0
         for batch in offer_batches(rows):
             start = time.perf_counter()
             for offer in batch:
-                for _finding in engine._audit_offer(run, offer):  # the engine's per-offer step, IV rules only
+                for _finding in unit.check_offer(offer):  # the audit unit's per-offer step, IV rules only
                     found += 1
             elapsed += time.perf_counter() - start
             count += len(batch)

@@ -36,7 +36,7 @@ from feedaudit.model import (
 if _typing.TYPE_CHECKING:
     from feedaudit.config import Settings, load_settings
     from feedaudit.engine import Engine, audit
-    from feedaudit.inventory import load_inventory
+    from feedaudit.inventory import InventoryLookup, load_inventory
 
 _LAZY = {
     "Settings": "feedaudit.config",
@@ -44,6 +44,7 @@ _LAZY = {
     "Engine": "feedaudit.engine",
     "audit": "feedaudit.engine",
     "load_inventory": "feedaudit.inventory",
+    "InventoryLookup": "feedaudit.inventory",
 }
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "HistoryError",
     "InventoryError",
     "InventoryItem",
+    "InventoryLookup",
     "Listing",
     "NotifyError",
     "Offer",

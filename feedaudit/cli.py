@@ -234,10 +234,12 @@ def check(
     """
     from feedaudit import nightly
     from feedaudit.baseline import BaselineWriter, load_baseline
+    from feedaudit.collaborators import Collaborators, build_collaborators
     from feedaudit.config import load_settings, override
     from feedaudit.engine import Engine
     from feedaudit.fleet import read_feed_list, resolve_jobs
     from feedaudit.progress import ProgressLine
+    from feedaudit.ruleset import RuleSet
     from feedaudit.runner import atomic_output, exit_code, make_reporter, run_check
 
     sources = [*feeds, *(read_feed_list(feeds_from) if feeds_from is not None else [])]
@@ -267,14 +269,14 @@ def check(
     record = BaselineWriter() if write_baseline is not None else None
     workers = resolve_jobs(jobs)
     progress = ProgressLine.for_terminal(quiet)
-    in_process = workers <= 1 and scheduler is None
-    pages = None
-    if settings.listings.enabled and in_process:
-        from feedaudit.listings.live import LiveListings
-
-        pages = LiveListings(settings.listings, progress=progress.pages if progress is not None else None)
+    in_process = workers <= 1 and scheduler is None  # else each worker builds its own collaborators
     with nightly.Nightly(settings, origin, quiet=quiet) as night:
-        engine = Engine(settings, progress=progress if in_process else None, listings=pages)
+        rules = RuleSet(settings)
+        page_progress = progress.pages if progress is not None else None
+        collaborators = (
+            build_collaborators(settings, rules, page_progress=page_progress) if in_process else Collaborators()
+        )
+        engine = Engine(settings, rules=rules, collaborators=collaborators, progress=progress if in_process else None)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
         with sink as out:
             reporter = make_reporter(settings.output_format, out, statistics=statistics)
@@ -289,6 +291,7 @@ def check(
                     jobs=workers,
                     feed_progress=progress.feeds if progress is not None else None,
                     scheduler=scheduler,
+                    verbose=verbose,
                 )
             finally:
                 if progress is not None:

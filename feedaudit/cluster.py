@@ -16,7 +16,7 @@ from typing import Any
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
 from feedaudit.errors import ConfigError
-from feedaudit.fleet import FeedProgress, FeedResult, audit_one, in_order
+from feedaudit.fleet import FeedProgress, FeedResult, audit_one, engine_for, in_order
 
 CONNECT_TIMEOUT = "10s"
 
@@ -54,7 +54,7 @@ def _audit_on_worker(config: str, spec: str) -> FeedResult:
     with _ENGINES_LOCK:
         engine = _ENGINES.get(config)
         if engine is None:
-            engine = _ENGINES[config] = Engine(Settings.model_validate_json(config))
+            engine = _ENGINES[config] = engine_for(Settings.model_validate_json(config))
     return audit_one(engine, spec)
 
 

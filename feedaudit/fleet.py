@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
+from feedaudit.collaborators import build_collaborators
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
 from feedaudit.errors import ConfigError
 from feedaudit.feeds.source import is_url
 from feedaudit.model import FeedInfo, Finding
+from feedaudit.ruleset import RuleSet
 
 FeedProgress = Callable[[int, int], None]  # (feeds done, feeds in all)
 T_co = TypeVar("T_co", covariant=True)
@@ -166,18 +168,28 @@ def _pooled(
 _WORKER_ENGINE: Engine | None = None
 
 
+def engine_for(settings: Settings) -> Engine:
+    """The engine a worker process (of the pool, or of a Dask cluster) audits with: the run's rules and
+    the collaborators its settings ask for, built by the same factory as in the reporting process."""
+    rules = RuleSet(settings)
+    return Engine(settings, rules=rules, collaborators=build_collaborators(settings, rules))
+
+
 def _start(settings: Settings) -> None:
     """Pool initializer: one engine per worker process, built once."""
     global _WORKER_ENGINE  # noqa: PLW0603 - per-process state of a pool worker
-    _WORKER_ENGINE = Engine(settings)
+    _WORKER_ENGINE = engine_for(settings)
 
 
 def _audit_one(spec: str) -> FeedResult:
-    return audit_one(_WORKER_ENGINE if _WORKER_ENGINE is not None else Engine(), spec)
+    if _WORKER_ENGINE is None:
+        raise RuntimeError("a many-feeds worker ran before its initializer built its engine")
+    return audit_one(_WORKER_ENGINE, spec)
 
 
 def audit_one(engine: Engine, spec: str) -> FeedResult:
-    """One whole feed: its facts and all its findings (what a worker sends back)."""
+    """One whole feed: its facts and all its findings (what a worker sends back). An unexpected error
+    is an FD999 finding of the feed (see `feedaudit.unit`), never an exception."""
     feed = FeedInfo(source=spec)
     findings = list(engine.audit_feed(spec, feed))
     return feed, findings
@@ -188,6 +200,7 @@ __all__ = [
     "FeedResult",
     "audit_feeds",
     "audit_one",
+    "engine_for",
     "host_of",
     "in_order",
     "read_feed_list",

@@ -136,6 +136,7 @@ class FeedIssueKind(enum.StrEnum):
     UNKNOWN_DIALECT = "unknown-dialect"
     SIZE_LIMIT = "size-limit"
     HOSTILE = "hostile"  # entity expansion bombs, external entities
+    INTERNAL = "internal"  # feedaudit itself failed on this feed (FD999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,7 @@ class FeedInfo:
     offers: int = 0
     issues: int = 0  # feed-level issues the reader reported (parse errors, encoding, …)
     bytes_read: int = 0
+    failures: list[str] = field(default_factory=list)  # tracebacks of FD999 findings (shown with --verbose)
 
 
 class InventoryItem(NamedTuple):

@@ -3,6 +3,9 @@
     inventory = load_inventory("stock.csv", InventorySettings(match_on="vendor-code"))
     item = inventory.match(offer)          # InventoryItem | None
 
+`InventoryLookup` is what a run and the IV / LS rules read from an inventory; `Inventory` implements it,
+and any object that implements it (a shop's own ERP client, say) can be passed instead.
+
 Sources: CSV / TSV (`csvfile`), XLSX (`xlsx`), JSON and JSON Lines (`jsonfile`), and SQLAlchemy URLs
 (`sql`). The format is told from the file name, else from the first bytes. Columns are mapped by
 `columns` (explicit names, then the uk/ru/en vocabulary). Anything that stops the inventory from being
@@ -13,8 +16,10 @@ rules report.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping, Sequence, Set
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
 from feedaudit.errors import InventoryError
 from feedaudit.inventory.columns import map_columns
@@ -23,10 +28,13 @@ from feedaudit.inventory.jsonfile import open_json, open_json_lines
 from feedaudit.inventory.settings import InventorySettings, MatchOn, parse_column_map
 from feedaudit.inventory.store import Inventory, InventoryIssue, IssueKind, normalise_key
 from feedaudit.inventory.table import Table
+from feedaudit.model import InventoryItem, Offer
 
 __all__ = [
+    "LOOKUP_MEMBERS",
     "Inventory",
     "InventoryIssue",
+    "InventoryLookup",
     "InventorySettings",
     "IssueKind",
     "MatchOn",
@@ -35,6 +43,44 @@ __all__ = [
     "normalise_key",
     "parse_column_map",
 ]
+
+
+class InventoryLookup(Protocol):
+    """The shop's truth, keyed the way the run matches offers to it: everything the IV and LS rules read.
+
+    `match` is a pure lookup; the run keeps which keys a feed's offers matched (`RuleContext.matched`)
+    and asks `missing` for the rows left out, so one lookup serves any number of feeds and processes.
+    """
+
+    @property
+    def source(self) -> str: ...  # how findings name the inventory (a file name or a database URL)
+
+    @property
+    def match_on(self) -> MatchOn: ...  # the offer field matched: "id", "vendor-code" or "barcode"
+
+    @property
+    def duplicates(self) -> Mapping[str, Sequence[int]]: ...  # key -> the rows holding it (first is used)
+
+    @property
+    def issues(self) -> Sequence[InventoryIssue]: ...  # unusable cells, as many as are kept
+
+    @property
+    def issue_count(self) -> int: ...  # unusable cells in all
+
+    def key_of(self, offer: Offer) -> str | None:
+        """The offer's value of the matched field, normalised like the inventory's keys."""
+        ...
+
+    def match(self, offer: Offer) -> InventoryItem | None:
+        """The row for the offer (its `key` is the inventory's key), or None."""
+        ...
+
+    def missing(self, matched: Set[str]) -> Iterator[InventoryItem]:
+        """The rows whose key is not in `matched`, in inventory order."""
+        ...
+
+
+LOOKUP_MEMBERS = ("source", "match_on", "duplicates", "issues", "issue_count", "key_of", "match", "missing")
 
 URL_PATTERN = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 FORMATS_BY_SUFFIX = {

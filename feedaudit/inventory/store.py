@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -159,6 +159,12 @@ class Inventory:
         seen = self._seen if source == self._seen_source else bytearray(len(self._index))
         for key, index in self._index.items():
             if not seen[index]:
+                yield self._item(key, index)
+
+    def missing(self, matched: Set[str]) -> Iterator[InventoryItem]:
+        """Rows whose key is not in `matched` (the keys a feed's offers matched), in inventory order."""
+        for key, index in self._index.items():
+            if key not in matched:
                 yield self._item(key, index)
 
     def _item(self, key: str, index: int) -> InventoryItem:

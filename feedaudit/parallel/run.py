@@ -1,43 +1,47 @@
 """Auditing one large local feed in worker processes, with exactly the findings of a one-process audit.
 
 `plan_split` decides whether a feed is worth it: a local, uncompressed file of a known dialect of at
-least `[parallel] min-bytes`, with more than one usable core, no inventory or live pages to consult
-(those joins run in one process), a clean head, records that start lines, and a process that may
-fork (single-threaded, not itself a worker, on a platform with fork). The feed's shop data and
-flavour are learnt first from a small document of its head and first record, as the one-process
-reader would learn them.
+least `[parallel] min-bytes`, with more than one usable core, no live pages to fetch (the crawl runs
+in one process), an inventory only if it is the loaded `Inventory` (forked with the workers), a clean
+head, records that start lines, and a process that may fork (single-threaded, not itself a worker, on
+a platform with fork). The feed's shop data and flavour are learnt first from a small document of its
+head and first record, as the one-process reader would learn them.
 
 `Split.run` then hands the byte ranges (`feedaudit.parallel.split`) to a pool of processes, in order.
-Each worker reads its range and runs every offer rule on it, except the rules that compare offers
-with each other (`across_offers`): for those it sends back, per offer, only the fields they read.
-The main process takes the results in range order, runs the comparing rules on those slim offers in
-feed order (so duplicate-offer-id sees every id, first to last), merges their findings with the
-workers' per offer in rule order, and runs the feed-level rules at the end. Findings, their order,
-lines and messages are those of a one-process audit.
+Each worker audits its range with an audit unit of its own (`feedaudit.unit.FeedAudit`), running every
+offer rule and inventory rule except those that compare offers with each other (`across_offers`):
+for those it sends back, per offer, only the fields they read, and the inventory keys its offers
+matched. The main process takes the results in range order and runs the comparing rules on those
+slim offers in feed order with the feed's own unit (so duplicate-offer-id sees every id, first to
+last), merges their findings with the workers' per offer in rule order, adds the matched keys to the
+feed's, and runs the feed-level rules at the end. Findings, their order, lines and messages are those
+of a one-process audit.
 
-A range with any parser or encoding error is not merged: from its first byte to the end of the file
-the feed is read in this process, in one piece, as a one-process audit reads it (a broken range
-parsed on its own could differ, for instance when a tag left open runs into the next range).
+A range with any parser or encoding error, or where feedaudit itself failed (FD999), is not merged:
+from its first byte to the end of the file the feed is read in this process, in one piece, as a
+one-process audit reads it (a broken range parsed on its own could differ, for instance when a tag
+left open runs into the next range).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import multiprocessing
 import os
 import threading
 from array import array
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
-from feedaudit.engine import Engine, _FeedRun, _stamp
+from feedaudit.collaborators import Collaborators
 from feedaudit.feeds import read_records
 from feedaudit.feeds.sniff import read_prefix, sniff
 from feedaudit.feeds.source import GZIP_MAGIC, ZIP_MAGIC
-from feedaudit.model import Dialect, FeedInfo, FeedIssue, Finding, Offer, Severity
+from feedaudit.model import Dialect, FeedInfo, FeedIssue, Finding, Offer
 from feedaudit.parallel.split import (
     Layout,
     Range,
@@ -47,37 +51,41 @@ from feedaudit.parallel.split import (
     probe_document,
     ranges,
 )
-from feedaudit.rules import Rule, RuleContext, Scope
+from feedaudit.rules import Rule, Scope
+from feedaudit.unit import FeedAudit, Part
 
 PARTS_PER_WORKER = 8  # enough ranges that the last one finishing alone costs little
 MIN_PART_BYTES = 8 * 1024**2
 MAX_PART_BYTES = 32 * 1024**2  # bounds what one range's result holds in memory
 
-_SHOP_FIELDS = (
-    "dialect",
-    "flavour",
-    "root",
-    "shop_name",
-    "shop_url",
-    "currencies",
-    "categories",
-    "delivery_min_days",
-    "delivery_max_days",
-    "delivery_text",
-    "delivery_line",
-)
+# FeedInfo fields that are counts of this run, not facts of the shop: every other field is learnt from
+# the probe (so a shop-level field added to FeedInfo is copied without being listed here)
+RUN_FIELDS = frozenset({"source", "offers", "issues", "bytes_read", "failures"})
+INVENTORY_KEY_FIELDS = ("vendor_code", "barcode")  # with offer_id: what an inventory matches on
+
+ByteProgress = Callable[[str, int, int | None], None]  # (source, done, total)
 
 
-def plan_split(engine: Engine, spec: str, feed: FeedInfo) -> Split | None:
-    """A plan to audit `spec` on several cores, or None when it should be read in one process."""
-    settings = engine.settings.parallel
-    workers = settings.resolved_workers()
+def shop_fields() -> tuple[str, ...]:
+    """The FeedInfo fields a split run takes from the probe of the feed's head."""
+    return tuple(f.name for f in dataclasses.fields(FeedInfo) if f.name not in RUN_FIELDS)
+
+
+def plan_split(unit: FeedAudit, spec: str, progress: ByteProgress | None = None) -> Split | None:
+    """A plan to audit `spec` on several cores with `unit`, or None when it should be read in one process."""
+    settings = unit.rules.settings
+    parallel = settings.parallel
+    workers = parallel.resolved_workers()
     if workers < 2 or not _may_fork():
+        return None
+    if unit.listings is not None:
+        return None
+    if unit.inventory is not None and not _forks_safely(unit.inventory):
         return None
     if spec == "-" or "://" in spec or not os.path.isfile(spec):
         return None
     size = os.path.getsize(spec)
-    if size < settings.min_bytes or size > engine.settings.max_feed_bytes:
+    if size < parallel.min_bytes or size > settings.max_feed_bytes:
         return None
     with open(spec, "rb") as handle:
         prefix = read_prefix(handle)
@@ -86,31 +94,40 @@ def plan_split(engine: Engine, spec: str, feed: FeedInfo) -> Split | None:
     sniffed = sniff(prefix)
     if sniffed.dialect is None or sniffed.encoding_problem or sniffed.external_entity:
         return None
+    feed = unit.feed
     layout = find_layout(spec, feed.source, sniffed.dialect)
     if layout is None:
         return None
     probe = FeedInfo(source=feed.source, dialect=sniffed.dialect, root=sniffed.root)
-    first = list(read_records(io.BytesIO(probe_document(layout)), probe, sniffed.dialect, engine.settings.profile))
+    first = list(read_records(io.BytesIO(probe_document(layout)), probe, sniffed.dialect, settings.profile))
     if len(first) != 1 or not isinstance(first[0], Offer):
         return None
-    part_bytes = settings.part_bytes or min(max(MIN_PART_BYTES, size // (workers * PARTS_PER_WORKER)), MAX_PART_BYTES)
+    part_bytes = parallel.part_bytes or min(max(MIN_PART_BYTES, size // (workers * PARTS_PER_WORKER)), MAX_PART_BYTES)
     if size - len(layout.head) < 2 * part_bytes:
         return None
     with open(spec, "rb") as handle:
         if next_boundary(handle, len(layout.head) + 1, layout.record) is None:
             return None  # records do not start lines (a feed on one line): one range, nothing to gain
-    return Split(engine, layout, feed, probe, workers, part_bytes)
+    return Split(unit, layout, probe, workers, part_bytes, progress)
 
 
 def _may_fork() -> bool:
-    """Workers are forked (cheap: modules and the engine are already loaded, and nothing re-runs the
-    caller's `__main__`), so only from a process that may safely fork: where fork exists, no other
+    """Workers are forked (cheap: modules, rules and the inventory are already loaded, and nothing re-runs
+    the caller's `__main__`), so only from a process that may safely fork: where fork exists, no other
     thread is running (forking a threaded process can deadlock), and it is not itself a worker."""
     return (
         "fork" in multiprocessing.get_all_start_methods()
         and threading.active_count() == 1
         and multiprocessing.parent_process() is None
     )
+
+
+def _forks_safely(inventory: object) -> bool:
+    """The loaded `Inventory` is plain memory, shared with forked workers; another lookup (a client of
+    some service, say) may hold connections that must not be shared, so its feeds are read in one piece."""
+    from feedaudit.inventory import Inventory  # noqa: PLC0415 - the loaders only when an inventory is used
+
+    return type(inventory) is Inventory
 
 
 @dataclass(slots=True)
@@ -123,39 +140,35 @@ class RangeResult:
     """
 
     part: Range
-    failed: bool = False  # the range has a parser or encoding error: it is read again in one piece
+    failed: bool = False  # a parser or encoding error, or FD999: the range is read again in one piece
     offers: int = 0
     findings: list[tuple[int, int, Finding]] = field(default_factory=list)  # (offer index, rule rank, finding)
     lines: array[int] = field(default_factory=lambda: array("I"))  # each offer's line
     values: list[list[Any]] = field(default_factory=list)  # per slim field, per offer
     field_lines: list[array[int]] = field(default_factory=list)  # per slim field, per offer
+    matched: list[str] = field(default_factory=list)  # inventory keys the range's offers matched
 
 
 @dataclass(slots=True)
 class Split:
-    engine: Engine
+    unit: FeedAudit
     layout: Layout
-    feed: FeedInfo
     probe: FeedInfo
     workers: int
     part_bytes: int
+    progress: ByteProgress | None = None
 
     def run(self) -> Iterator[Finding]:
-        engine, layout, feed = self.engine, self.layout, self.feed
-        for name in _SHOP_FIELDS:
+        unit, layout, feed = self.unit, self.layout, self.unit.feed
+        for name in shop_fields():
             setattr(feed, name, getattr(self.probe, name))
-        run = _FeedRun(feed)
-        engine._refresh_profile(run)
-        across = [
-            (rank, rule, severity, context)
-            for rank, (rule, severity, context) in enumerate(_offer_plan(engine, run))
-            if rule.across_offers
-        ]
-        fields = _slim_fields(rule for _, rule, _, _ in across)
-        marketplace = engine.settings.profile or feed.flavour
+        unit.refresh()
+        fields = _slim_fields(step.rule for scope in ACROSS_SCOPES for step in unit.plan(scope, Part.ACROSS))
+        marketplace = unit.rules.settings.profile or feed.flavour
         context = multiprocessing.get_context("fork")
+        # forked: the workers share this process's rules and inventory as they are, nothing is pickled
         with context.Pool(
-            self.workers, initializer=_start_worker, initargs=(engine.settings, layout, marketplace, fields)
+            self.workers, initializer=_start_worker, initargs=(unit, layout, marketplace, fields)
         ) as pool:
             parts = ranges(layout, self.part_bytes)
             # At most one range more than there are workers is in flight, so results waiting for the
@@ -178,36 +191,29 @@ class Split:
                     rest = Range(part.start, layout.size, part.newlines_before, last=True, indent=part.indent)
                     reader = RangeReader(layout, rest)
                     try:
-                        items = read_records(reader, feed, layout.dialect, marketplace)
-                        yield from engine._audit_items(run, items, [])
+                        yield from unit.check_items(read_records(reader, feed, layout.dialect, marketplace))
                     finally:
                         reader.close()
                     break
                 feed.offers += result.offers
-                yield from self._merge(run, across, fields, result)
-                if engine.progress is not None:
-                    engine.progress(feed.source, result.part.end, layout.size)
+                unit.matched.update(result.matched)
+                yield from self._merge(fields, result)
+                if self.progress is not None:
+                    self.progress(feed.source, result.part.end, layout.size)
         feed.bytes_read = layout.size
-        yield from engine._finish_feed(run, [])
+        yield from unit.finish()
 
-    def _merge(
-        self,
-        run: _FeedRun,
-        across: list[tuple[int, Rule, Severity, RuleContext[Any]]],
-        fields: tuple[str, ...],
-        result: RangeResult,
-    ) -> Iterator[Finding]:
+    def _merge(self, fields: tuple[str, ...], result: RangeResult) -> Iterator[Finding]:
         """The range's findings in one-process order: per offer, every rule's in rule order."""
-        if not across:
+        if not fields:
             for _index, _rank, finding in result.findings:
                 yield finding
             return
-        engine = self.engine
-        source = self.feed.source
+        unit = self.unit
+        source = unit.feed.source
         dialect: Dialect = self.layout.dialect
         worker = result.findings
         position = 0
-        check_ignores = bool(engine._offer_ignores)
         ids = result.values[0]  # fields[0] is always offer_id
         others = list(zip(fields[1:], result.values[1:], strict=True))
         field_lines = list(zip(fields, result.field_lines, strict=True))
@@ -221,12 +227,7 @@ class Split:
                 lines=known,
                 **({name: column[index] for name, column in others} if others else {}),
             )
-            found: list[tuple[int, Finding]] = []
-            for rank, rule, severity, context in across:
-                if check_ignores and engine._ignored_for_offer(run, rule.code, offer):
-                    continue
-                for problem in rule.check(offer, context):
-                    found.append((rank, _stamp(rule, severity, problem, source, offer)))
+            found = list(unit.check_offer(offer, Part.ACROSS))
             while position < len(worker) and worker[position][0] == index:
                 found.append((worker[position][1], worker[position][2]))
                 position += 1
@@ -236,16 +237,16 @@ class Split:
                 yield finding
 
 
-def _offer_plan(engine: Engine, run: _FeedRun) -> list[tuple[Rule, Severity, RuleContext[Any]]]:
-    """The feed's offer rules in rule order, as the engine runs them (built once per profile)."""
-    plan = run.plans.get(Scope.OFFER)
-    if plan is None:
-        plan = run.plans[Scope.OFFER] = engine._plan(run, Scope.OFFER)
-    return plan
+ACROSS_SCOPES = (Scope.OFFER, Scope.OFFER_INVENTORY)
 
 
-def _slim_fields(rules: Any) -> tuple[str, ...]:
-    wanted = {name for rule in rules for name in rule.across_offers}
+def _slim_fields(rules: Iterable[Rule]) -> tuple[str, ...]:
+    """The Offer fields the comparing rules read (offer_id first), and those inventories match on."""
+    wanted: set[str] = set()
+    for rule in rules:
+        wanted.update(rule.across_offers)
+        if rule.scope is Scope.OFFER_INVENTORY:
+            wanted.update(INVENTORY_KEY_FIELDS)
     if not wanted:
         return ()
     return ("offer_id", *sorted(wanted - {"offer_id"}))
@@ -256,7 +257,7 @@ def _slim_fields(rules: Any) -> tuple[str, ...]:
 
 @dataclass(slots=True)
 class _Worker:
-    engine: Engine
+    unit: FeedAudit  # the main process's unit of the feed: its rules, collaborators and extra
     layout: Layout
     marketplace: str | None
     fields: tuple[str, ...]
@@ -265,46 +266,39 @@ class _Worker:
 _WORKER: _Worker | None = None
 
 
-def _start_worker(settings: Any, layout: Layout, marketplace: str | None, fields: tuple[str, ...]) -> None:
-    global _WORKER  # noqa: PLW0603 - one engine per worker process, built once by the pool
-    _WORKER = _Worker(Engine(settings), layout, marketplace, fields)
+def _start_worker(unit: FeedAudit, layout: Layout, marketplace: str | None, fields: tuple[str, ...]) -> None:
+    global _WORKER  # noqa: PLW0603 - the state of one forked worker process, set once by the pool
+    _WORKER = _Worker(unit, layout, marketplace, fields)
 
 
 def _audit_range(part: Range) -> RangeResult:
-    """Run every offer rule but the comparing ones over one range (in a worker process)."""
-    assert _WORKER is not None, "the pool initializer builds the worker's engine"
-    engine, layout, fields = _WORKER.engine, _WORKER.layout, _WORKER.fields
-    feed = FeedInfo(source=layout.source, dialect=layout.dialect)
-    run = _FeedRun(feed)
+    """Audit one range with every rule but the comparing ones (in a worker process)."""
+    assert _WORKER is not None, "the pool initializer sets up the worker"
+    layout, fields = _WORKER.layout, _WORKER.fields
+    main = _WORKER.unit
+    unit = FeedAudit(
+        main.rules,
+        Collaborators(main.inventory, None),
+        FeedInfo(source=layout.source, dialect=layout.dialect),
+        extra=main.extra,
+    )
     result = RangeResult(part)
     findings = result.findings
     offer_lines = result.lines
     result.values = [[] for _ in fields]
     result.field_lines = [array("I") for _ in fields]
     columns = list(zip(fields, result.values, result.field_lines, strict=True))
-    source = layout.source
-    check_ignores = bool(engine._offer_ignores)
-    profile: tuple[object, ...] = ()
-    local: list[tuple[int, Rule, Severity, RuleContext[Any]]] = []
     index = 0
     reader = RangeReader(layout, part)
     try:
-        for item in read_records(reader, feed, layout.dialect, _WORKER.marketplace):
+        for item in read_records(reader, unit.feed, layout.dialect, _WORKER.marketplace):
             if isinstance(item, FeedIssue):
                 return RangeResult(part, failed=True)
-            engine._refresh_profile(run)
-            if run.profile_key != profile:  # the reader has told the flavour: severities and plans are known
-                profile = run.profile_key
-                local = [
-                    (rank, rule, severity, context)
-                    for rank, (rule, severity, context) in enumerate(_offer_plan(engine, run))
-                    if not rule.across_offers
-                ]
-            for rank, rule, severity, context in local:
-                if check_ignores and engine._ignored_for_offer(run, rule.code, item):
-                    continue
-                for problem in rule.check(item, context):
-                    findings.append((index, rank, _stamp(rule, severity, problem, source, item)))
+            unit.refresh()
+            for rank, finding in unit.check_offer(item, Part.LOCAL):
+                findings.append((index, rank, finding))
+            if unit.feed.failures:
+                return RangeResult(part, failed=True)  # read again in the main process, which reports it
             if columns:
                 offer_lines.append(item.line)
                 item_lines = item.lines
@@ -312,7 +306,10 @@ def _audit_range(part: Range) -> RangeResult:
                     values.append(getattr(item, name))
                     at.append(item_lines.get(name, 0))
             index += 1
+    except Exception:
+        return RangeResult(part, failed=True)
     finally:
         reader.close()
     result.offers = index
+    result.matched = list(unit.matched)
     return result

@@ -16,8 +16,9 @@ called with:
 A rule whose findings depend on other offers of the feed (it keeps `ctx.state`, like
 duplicate-offer-id) says so with `across_offers=(the Offer fields it reads)`. When one large feed is
 audited on several cores (`feedaudit.parallel`), such a rule runs in the main process, in feed order,
-on offers that carry only those fields (plus `line` and `lines`); every other offer rule runs in the
-worker processes, each on its own part of the feed.
+on offers that carry only those fields (plus `line` and `lines`, and for an OFFER_INVENTORY rule the
+fields the inventory matches on); every other offer rule runs in the worker processes, each on its
+own part of the feed.
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ import enum
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
+
+if TYPE_CHECKING:
+    from feedaudit.inventory import InventoryLookup
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2}\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -50,6 +55,9 @@ class Scope(enum.StrEnum):
     LISTING = "listing"
 
 
+ACROSS_SCOPES = (Scope.OFFER, Scope.OFFER_INVENTORY)  # the scopes whose rules may compare offers
+
+
 class NoOptions(BaseModel):
     """Options model of a rule that takes none."""
 
@@ -63,9 +71,12 @@ OptionsT = TypeVar("OptionsT", bound=BaseModel)
 class RuleContext(Generic[OptionsT]):
     """What the engine hands a rule besides its subject.
 
-    `state` is private to one rule for one feed (for rules that compare offers with each other);
-    `extra` carries run-wide collaborators (the inventory lookup, the marketplace profile name, …).
-    The engine hands a rule the same context for every call within one feed.
+    `profile` is the feed's marketplace profile: the one the run names, else the one its flavour or
+    dialect implies (kept current while the reader learns them). `state` is private to one rule for
+    one feed (for rules that compare offers with each other). `inventory` is the run's inventory
+    lookup, when one is given, and `matched` the inventory keys this feed's offers have matched so far
+    (all of them by the time the end-of-feed rules run). `extra` carries whatever else the caller of
+    the engine passed. The engine hands a rule the same context for every call within one feed.
     """
 
     options: OptionsT
@@ -73,6 +84,8 @@ class RuleContext(Generic[OptionsT]):
     profile: str | None = None
     state: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    inventory: InventoryLookup | None = None
+    matched: AbstractSet[str] = frozenset()
 
 
 CheckFunction = Callable[..., Iterable[Problem]]
@@ -130,7 +143,7 @@ def rule(
         if any(r.name == name for r in _REGISTRY.values()):
             raise ValueError(f"rule name {name} registered twice")
         unknown = set(across_offers) - _OFFER_FIELDS
-        if unknown or (across_offers and scope is not Scope.OFFER):
+        if unknown or (across_offers and scope not in ACROSS_SCOPES):
             raise ValueError(f"rule {code}: across_offers takes Offer fields of an offer-scope rule, not {unknown}")
         _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options, tuple(across_offers))
         return check

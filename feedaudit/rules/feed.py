@@ -224,3 +224,39 @@ def hostile_xml(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Probl
     ```
     """
     yield from _issues_of(FeedIssueKind.HOSTILE, issue)
+
+
+@rule(
+    "FD999",
+    "audit-not-finished",
+    summary="feedaudit itself failed on this feed; the findings for it are incomplete",
+    severity=Severity.ERROR,
+    scope=Scope.FEED_ISSUE,
+)
+def audit_not_finished(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports an unexpected error inside feedaudit while it audited this feed: a reader, a rule, the
+    inventory lookup or the page fetcher raised where it never should. The finding names the error and
+    where it happened (the offer, or the rule); a rule that failed is not run again for this feed, and
+    a reader that failed ends the reading of this feed. Every other feed of the run, the report file
+    and the history record are still produced, and the run exits with status 2. This finding is always
+    reported, whatever `--select`, `--ignore`, the profile or the baseline say; `--verbose` prints the
+    traceback.
+
+    ## Why is this bad?
+    The feed was not fully audited, so the absence of other findings proves nothing about it. It is
+    a fault in feedaudit, not in the feed: please report it with the traceback and, if you can, the
+    part of the feed it names.
+
+    ## Example
+    ```text
+    feed.xml:120: FD999 feedaudit could not finish this feed: ValueError: … (in rule PR001)
+    ```
+
+    Use instead:
+    ```text
+    a feedaudit release with the fault fixed (until then, `--ignore` the failing rule for this feed)
+    ```
+    """
+    yield from _issues_of(FeedIssueKind.INTERNAL, issue)

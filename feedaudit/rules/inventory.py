@@ -1,20 +1,18 @@
 """IV: inventory drift: the feed against the shop's own stock and prices (`--inventory`).
 
 Offer rules get the matched inventory row (or None); the end-of-feed rules read the inventory itself
-(`ctx.extra["inventory"]`) for the stocked rows the feed left out and for the rows that could not be
-used. Prices in different currencies are compared through the feed's own `<currencies>` rates.
+(`ctx.inventory`, any `InventoryLookup`) for the stocked rows the feed left out (those whose key is not
+in `ctx.matched`) and for the rows that could not be used. Prices in different currencies are
+compared through the feed's own `<currencies>` rates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 from pydantic import Field
 
-from feedaudit import profiles
-from feedaudit.inventory import Inventory
 from feedaudit.inventory.columns import currency_code
 from feedaudit.model import Availability, FeedInfo, InventoryItem, Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
@@ -53,7 +51,7 @@ class DriftOptions(Tolerance):
         """The tolerance for this feed's profile (worked out once per feed)."""
         tolerance: Tolerance | None = ctx.state.get("tolerance")
         if tolerance is None:
-            name = ctx.profile or profiles.default_for(ctx.feed)
+            name = ctx.profile
             tolerance = ctx.state["tolerance"] = self.profiles.get(name, self) if name else self
         return tolerance
 
@@ -120,11 +118,6 @@ def _availability_detail(offer: Offer, item: InventoryItem) -> tuple[str, str]:
     return field, ", ".join(part for part in parts if part)
 
 
-def _inventory(ctx: RuleContext[Any]) -> Inventory | None:
-    inventory = ctx.extra.get("inventory")
-    return inventory if isinstance(inventory, Inventory) else None
-
-
 @rule(
     "IV001",
     "inventory-price-drift",
@@ -132,6 +125,7 @@ def _inventory(ctx: RuleContext[Any]) -> Inventory | None:
     severity=Severity.ERROR,
     scope=Scope.OFFER_INVENTORY,
     options=DriftOptions,
+    across_offers=("price", "price_text", "currency"),  # a refused currency pair is told once per feed
 )
 def inventory_price_drift(
     offer: Offer, item: InventoryItem | None, ctx: RuleContext[DriftOptions]
@@ -351,7 +345,7 @@ def offer_not_in_inventory(offer: Offer, item: InventoryItem | None, ctx: RuleCo
     """
     if item is not None:
         return
-    inventory = _inventory(ctx)
+    inventory = ctx.inventory
     match_on = inventory.match_on if inventory is not None else "id"
     field, label = MATCH_FIELDS[match_on]
     key = inventory.key_of(offer) if inventory is not None else offer.offer_id
@@ -392,11 +386,11 @@ def in_stock_item_missing_from_feed(feed: FeedInfo, ctx: RuleContext[NoOptions])
     <offer id="KT-1003" available="true">…<quantity_in_stock>7</quantity_in_stock></offer>
     ```
     """
-    inventory = _inventory(ctx)
+    inventory = ctx.inventory
     if inventory is None or feed.offers == 0:
         return
     _, label = MATCH_FIELDS[inventory.match_on]
-    for item in inventory.missing_from(feed.source):
+    for item in inventory.missing(ctx.matched):
         if item.availability is not Availability.IN_STOCK:
             continue
         amount = f"quantity {item.quantity}" if item.quantity is not None else repr(item.availability_text or "")
@@ -440,7 +434,7 @@ def duplicate_inventory_key(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iter
     KT-1001;1499;3
     ```
     """
-    inventory = _inventory(ctx)
+    inventory = ctx.inventory
     if inventory is None:
         return
     for key, rows in inventory.duplicates.items():
@@ -482,7 +476,7 @@ def invalid_inventory_value(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iter
     KT-1001;1499;0
     ```
     """
-    inventory = _inventory(ctx)
+    inventory = ctx.inventory
     if inventory is None:
         return
     for issue in inventory.issues:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -550,7 +549,7 @@ def page_inventory_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[Pri
     - `tolerance` (default `0.01`): absolute difference allowed.
     - `tolerance-percent` (default `0`): difference allowed as a percentage of the page price.
     """
-    lookup: Any = ctx.extra.get("inventory")
+    lookup = ctx.inventory
     if lookup is None or not _fetched(listing):
         return
     item = lookup.match(offer)

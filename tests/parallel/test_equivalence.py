@@ -34,7 +34,7 @@ def _both(path: Path, parallel: dict[str, Any] = SPLIT, **extra: Any) -> tuple[l
     feed_one = FeedInfo(source=str(path))
     feed_many = FeedInfo(source=str(path))
     expected = list(Engine(one).audit_feed(str(path), feed_one))
-    split = plan_split(Engine(many), str(path), FeedInfo(source=str(path))) is not None
+    split = plan_split(Engine(many).unit(FeedInfo(source=str(path))), str(path)) is not None
     got = list(Engine(many).audit_feed(str(path), feed_many))
     assert feed_many == feed_one
     return expected, got, split
@@ -107,9 +107,10 @@ def test_every_rule_case_gives_the_same_findings_split_per_record(tmp_path: Path
 
 def test_small_feeds_and_one_worker_are_not_split() -> None:
     path = str(FIXTURES / "prom.xml")
-    assert plan_split(Engine(_settings({"workers": 2})), path, FeedInfo(source=path)) is None  # below min-bytes
-    assert plan_split(Engine(_settings({"workers": 1, "min-bytes": 1})), path, FeedInfo(source=path)) is None
-    assert plan_split(Engine(_settings({"workers": 2, "min-bytes": 1, "part-bytes": 1})), "-", FeedInfo("-")) is None
+    assert plan_split(Engine(_settings({"workers": 2})).unit(FeedInfo(source=path)), path) is None  # below min-bytes
+    assert plan_split(Engine(_settings({"workers": 1, "min-bytes": 1})).unit(FeedInfo(source=path)), path) is None
+    parallel = _settings({"workers": 2, "min-bytes": 1, "part-bytes": 1})
+    assert plan_split(Engine(parallel).unit(FeedInfo("-")), "-") is None
 
 
 def test_offer_rules_that_compare_offers_declare_across_offers(tmp_path: Path) -> None:
@@ -118,32 +119,31 @@ def test_offer_rules_that_compare_offers_declare_across_offers(tmp_path: Path) -
     before each offer (a cache in `ctx.state` is fine; a memory of other offers is not)."""
     from collections.abc import Iterable, Iterator
 
-    from feedaudit.engine import _FeedRun
     from feedaudit.feeds import read_feed
     from feedaudit.model import FeedIssue, Offer
     from feedaudit.rules import Scope, registered_rules
+    from feedaudit.unit import FeedAudit
 
     generated = tmp_path / "feed.xml"
     generate(generated, offers=300, seed=3, fault_rate=0.3)
     feeds = [generated, *sorted(FIXTURES.glob("*.xml")), *(case_feed(tmp_path, case) for case in all_cases())]
     engine = Engine(_settings(None))
 
-    def forgetful(items: Iterable[Offer | FeedIssue], run: _FeedRun) -> Iterator[Offer | FeedIssue]:
+    def forgetful(items: Iterable[Offer | FeedIssue], unit: FeedAudit) -> Iterator[Offer | FeedIssue]:
         for item in items:
-            for state in run.states.values():
-                state.clear()
+            for context in unit.contexts.values():
+                context.state.clear()
             yield item
 
     catalogue = registered_rules()
     used_state: set[str] = set()
     differing: set[str] = set()
     for path in feeds:
-        remembering = _FeedRun(FeedInfo(source=str(path)))
-        kept = list(engine._audit_items(remembering, read_feed(str(path), remembering.feed), []))
-        used_state |= {code for code, state in remembering.states.items() if state}
-        forgetting = _FeedRun(FeedInfo(source=str(path)))
-        items = forgetful(read_feed(str(path), forgetting.feed), forgetting)
-        wiped = list(engine._audit_items(forgetting, items, []))
+        remembering = engine.unit(FeedInfo(source=str(path)))
+        kept = list(remembering.check_items(read_feed(str(path), remembering.feed)))
+        used_state |= {code for code, context in remembering.contexts.items() if context.state}
+        forgetting = engine.unit(FeedInfo(source=str(path)))
+        wiped = list(forgetting.check_items(forgetful(read_feed(str(path), forgetting.feed), forgetting)))
         for code in {f.code for f in kept} | {f.code for f in wiped}:
             if [f for f in kept if f.code == code] != [f for f in wiped if f.code == code]:
                 differing.add(code)
@@ -182,12 +182,12 @@ def test_a_threaded_process_does_not_fork_workers() -> None:
 
     path = str(FIXTURES / "prom.xml")
     engine = Engine(_settings(SPLIT))
-    assert plan_split(engine, path, FeedInfo(source=path)) is not None
+    assert plan_split(engine.unit(FeedInfo(source=path)), path) is not None
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert plan_split(engine, path, FeedInfo(source=path)) is None
+        assert plan_split(engine.unit(FeedInfo(source=path)), path) is None
     finally:
         release.set()
         other.join()

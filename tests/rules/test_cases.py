@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ import pytest
 
 from feedaudit.config import settings_from_mapping
 from feedaudit.engine import Engine
+from feedaudit.inventory import InventoryIssue, MatchOn
 from feedaudit.listings.extract import Target, extract_listing
 from feedaudit.listings.fetch import Page
 from feedaudit.model import Availability, Finding, InventoryItem, Listing, Offer
@@ -18,6 +19,9 @@ from feedaudit.rules import registered_rules
 from tests.rules.casefile import CASES_DIR, Case, all_cases, has_feed, load_cases
 
 CASES = all_cases()
+# rules whose findings only an injected fault gives (feedaudit failing itself): their failing cases are
+# in tests/test_isolation.py, which makes a rule or the reader raise
+FAULT_INJECTED = {"FD999"}
 
 
 class CasePages:
@@ -65,8 +69,20 @@ class CaseInventory:
             for key, row in rows.items()
         }
 
+        self.source = "page_inventory"
+        self.match_on: MatchOn = "id"
+        self.duplicates: dict[str, list[int]] = {}
+        self.issues: list[InventoryIssue] = []
+        self.issue_count = 0
+
+    def key_of(self, offer: Offer) -> str | None:
+        return offer.offer_id
+
     def match(self, offer: Offer) -> InventoryItem | None:
         return self.items.get(offer.offer_id or "")
+
+    def missing(self, matched: Set[str]) -> Iterator[InventoryItem]:
+        return (item for key, item in self.items.items() if key not in matched)
 
 
 def _findings(case: Case, tmp_path: Path) -> list[Finding]:
@@ -76,8 +92,8 @@ def _findings(case: Case, tmp_path: Path) -> list[Finding]:
         mapping["inventory"] = {**case.settings.get("inventory", {}), "source": str(inventory)}
     settings = settings_from_mapping(mapping)
     pages = CasePages(case.raw["pages"]) if "pages" in case.raw else None
-    extra = {"inventory": CaseInventory(case.raw["page_inventory"])} if "page_inventory" in case.raw else None
-    engine = Engine(settings, listings=pages, extra=extra)
+    lookup = CaseInventory(case.raw["page_inventory"]) if "page_inventory" in case.raw else None
+    engine = Engine(settings, listings=pages, inventory=lookup)
     if pages is not None and not has_feed(case.raw):
         return list(engine.audit_listings(extract_listing(pages.page(url)) for url in pages.pages))
     feed = tmp_path / "feed.xml"
@@ -106,5 +122,6 @@ def test_every_rule_has_passing_and_failing_cases() -> None:
         assert code in files, f"{code} has no case file tests/rules/cases/{code}.yml"
         cases = load_cases(files[code])
         assert any(not c.expect for c in cases), f"{code} has no passing case"
-        assert any(c.expect for c in cases), f"{code} has no failing case"
+        if code not in FAULT_INJECTED:
+            assert any(c.expect for c in cases), f"{code} has no failing case"
     assert set(files) <= set(registered_rules()), "case files for unknown rules"
