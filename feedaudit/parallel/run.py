@@ -147,6 +147,7 @@ class RangeResult:
     values: list[list[Any]] = field(default_factory=list)  # per slim field, per offer
     field_lines: list[array[int]] = field(default_factory=list)  # per slim field, per offer
     matched: list[str] = field(default_factory=list)  # inventory keys the range's offers matched
+    last_line: int | None = None  # the line of the range's last offer
 
 
 @dataclass(slots=True)
@@ -198,6 +199,7 @@ class Split:
                 feed.offers += result.offers
                 unit.matched.update(result.matched)
                 yield from self._merge(fields, result)
+                unit.last_line = result.last_line if result.last_line is not None else unit.last_line
                 if self.progress is not None:
                     self.progress(feed.source, result.part.end, layout.size)
         feed.bytes_read = layout.size
@@ -295,6 +297,7 @@ def _audit_range(part: Range) -> RangeResult:
             if isinstance(item, FeedIssue):
                 return RangeResult(part, failed=True)
             unit.refresh()
+            result.last_line = item.line
             for rank, finding in unit.check_offer(item, Part.LOCAL):
                 findings.append((index, rank, finding))
             if unit.feed.failures:
