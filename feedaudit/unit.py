@@ -262,7 +262,9 @@ class FeedAudit:
         return stamp(rule, Severity.ERROR, problem, self.feed.source, offer)
 
 
-_FIELD_VALUE_ATTRS = {
+# a problem's field -> the Offer attribute holding the raw text shown as its value (and the same name
+# is the key of that field's line in `Offer.lines`)
+FIELD_VALUE_ATTRS = {
     "price": "price_text",
     "old_price": "old_price_text",
     "availability": "availability_text",
@@ -282,7 +284,7 @@ def stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer: 
         line = offer.line_of(problem.field)
     value = problem.value
     if value is None and offer is not None and problem.field is not None:
-        attr = _FIELD_VALUE_ATTRS.get(problem.field, problem.field)
+        attr = FIELD_VALUE_ATTRS.get(problem.field, problem.field)
         raw = getattr(offer, attr, None)
         value = None if raw is None else str(raw)
     return Finding(
@@ -309,4 +311,4 @@ def is_failure(finding: Finding) -> bool:
     return finding.code == FAILURE_CODE
 
 
-__all__ = ["FAILURE_CODE", "FeedAudit", "Part", "Step", "is_failure", "stamp"]
+__all__ = ["FAILURE_CODE", "FIELD_VALUE_ATTRS", "FeedAudit", "Part", "Step", "is_failure", "stamp"]

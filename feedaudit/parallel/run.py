@@ -52,7 +52,7 @@ from feedaudit.parallel.split import (
     ranges,
 )
 from feedaudit.rules import Rule, Scope
-from feedaudit.unit import FeedAudit, Part
+from feedaudit.unit import FIELD_VALUE_ATTRS, FeedAudit, Part
 
 PARTS_PER_WORKER = 8  # enough ranges that the last one finishing alone costs little
 MIN_PART_BYTES = 8 * 1024**2
@@ -145,7 +145,7 @@ class RangeResult:
     findings: list[tuple[int, int, Finding]] = field(default_factory=list)  # (offer index, rule rank, finding)
     lines: array[int] = field(default_factory=lambda: array("I"))  # each offer's line
     values: list[list[Any]] = field(default_factory=list)  # per slim field, per offer
-    field_lines: list[array[int]] = field(default_factory=list)  # per slim field, per offer
+    field_lines: list[array[int]] = field(default_factory=list)  # per line key (see `_line_keys`), per offer
     matched: list[str] = field(default_factory=list)  # inventory keys the range's offers matched
     last_line: int | None = None  # the line of the range's last offer
 
@@ -218,7 +218,7 @@ class Split:
         position = 0
         ids = result.values[0]  # fields[0] is always offer_id
         others = list(zip(fields[1:], result.values[1:], strict=True))
-        field_lines = list(zip(fields, result.field_lines, strict=True))
+        field_lines = list(zip(_line_keys(fields), result.field_lines, strict=True))
         for index, line in enumerate(result.lines):
             known = {name: at for name, column in field_lines if (at := column[index])}
             offer = Offer(
@@ -252,6 +252,13 @@ def _slim_fields(rules: Iterable[Rule]) -> tuple[str, ...]:
     if not wanted:
         return ()
     return ("offer_id", *sorted(wanted - {"offer_id"}))
+
+
+def _line_keys(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The `Offer.lines` keys a slim offer keeps: its fields', and those of the problem fields whose
+    value is one of them (`delivery` for `delivery_text`), so a finding's line is the one-process one."""
+    named = {key for key, attr in FIELD_VALUE_ATTRS.items() if attr in fields}
+    return (*fields, *sorted(named - set(fields)))
 
 
 # -- the worker side -------------------------------------------------------------------------------
@@ -288,8 +295,10 @@ def _audit_range(part: Range) -> RangeResult:
     findings = result.findings
     offer_lines = result.lines
     result.values = [[] for _ in fields]
-    result.field_lines = [array("I") for _ in fields]
-    columns = list(zip(fields, result.values, result.field_lines, strict=True))
+    keys = _line_keys(fields)
+    result.field_lines = [array("I") for _ in keys]
+    values = list(zip(fields, result.values, strict=True))
+    lines = list(zip(keys, result.field_lines, strict=True))
     index = 0
     reader = RangeReader(layout, part)
     try:
@@ -302,11 +311,12 @@ def _audit_range(part: Range) -> RangeResult:
                 findings.append((index, rank, finding))
             if unit.feed.failures:
                 return RangeResult(part, failed=True)  # read again in the main process, which reports it
-            if columns:
+            if values:
                 offer_lines.append(item.line)
+                for name, column in values:
+                    column.append(getattr(item, name))
                 item_lines = item.lines
-                for name, values, at in columns:
-                    values.append(getattr(item, name))
+                for name, at in lines:
                     at.append(item_lines.get(name, 0))
             index += 1
     except Exception:
