@@ -210,3 +210,17 @@ def test_the_pool_fetches_at_most_feeds_per_host_from_one_server(tmp_path: Path,
     assert len(server.log) == 6
     assert police.violations == []
     assert police.peak == {"127.0.0.1": 1}
+
+
+def test_pool_workers_build_the_collaborators_the_settings_ask_for(fixtures_dir: Path) -> None:
+    """Each worker builds its inventory with the same factory as the reporting process (no bare engine)."""
+    from feedaudit.fleet import engine_for
+
+    inventory = fixtures_dir / "inventory"
+    settings = Settings.model_validate({"select": ["IV"], "inventory": {"source": str(inventory / "stock.csv")}})
+    assert engine_for(settings).inventory is not None
+    feeds = [str(inventory / "feed.xml"), str(fixtures_dir / "feeds" / "prom.xml")]
+    serial = [(feed.source, list(findings)) for feed, findings in audit_feeds(engine_for(settings), feeds, jobs=1)]
+    pooled = [(feed.source, findings) for feed, findings in audit_feeds(engine_for(settings), feeds, jobs=2)]
+    assert pooled == serial
+    assert {"IV001", "IV005"} <= {f.code for _, findings in pooled for f in findings}
