@@ -181,6 +181,11 @@ def measured(command: list[str]) -> tuple[float, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--checks-only",
+        action="store_true",
+        help="only the whole command: split (the default), one process, no inventory",
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--stock", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--feed", type=Path, help=argparse.SUPPRESS)
@@ -200,6 +205,9 @@ def main() -> None:
         f"{platform.system()} {platform.release()}"
     )
     results: dict[str, tuple[float, float, str]] = {}
+    if args.checks_only:
+        checks_only(stock, feed, args.rows)
+        return
     for name in ("load-bare", "load", "join-bare", "join", "join+rules"):
         command = [
             sys.executable,
@@ -242,6 +250,34 @@ def main() -> None:
         f"load + join {(load + join) / (bare + join_bare):.2f}x; "
         f"load peak RSS {results['load'][1] / results['load-bare'][1]:.2f}x the bare dict's"
     )
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+
+
+def checks_only(stock: Path, feed: Path, rows: int) -> None:
+    """The whole command with an inventory, split on the usable cores and in one process, beside the
+    read without an inventory: wall and CPU seconds (the process and its workers), and the findings of
+    the two inventory runs compared."""
+    cli = str(Path(sys.executable).with_name("feedaudit"))
+    one = OUT / "one-process.toml"
+    one.write_text("[parallel]\nworkers = 1\n", encoding="utf-8")
+    inventory = [cli, "check", str(feed), "--inventory", str(stock), "--select", "IV", "-q"]
+    outputs: dict[str, str] = {}
+    for name, command in (
+        ("check", [*inventory, "--output-format", "jsonl"]),
+        ("check-one-process", [*inventory, "--output-format", "jsonl", "--config", str(one)]),
+        ("check-no-inv", [cli, "check", str(feed), "--select", "ID001", "-q", "--config", str(one)]),
+    ):
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert process.stdout is not None
+        outputs[name] = process.stdout.read()
+        _, _, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        cpu = usage.ru_utime + usage.ru_stime
+        found = outputs[name].count("\n")
+        print(f"{name:<18} {wall:7.2f} s wall  {cpu:7.2f} s CPU  {rows / wall:>10,.0f} offers/s  {found:,} findings")
+    same = sorted(outputs["check"].splitlines()) == sorted(outputs["check-one-process"].splitlines())
+    print(f"findings split vs one process: {'identical' if same else 'DIFFERENT'}")
     print(f"load average after the run: {os.getloadavg()[0]:.2f}")
 
 

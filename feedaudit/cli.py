@@ -237,7 +237,7 @@ def check(
     from feedaudit.collaborators import Collaborators, build_collaborators
     from feedaudit.config import load_settings, override
     from feedaudit.engine import Engine
-    from feedaudit.fleet import read_feed_list, resolve_jobs
+    from feedaudit.fleet import in_pool, read_feed_list, resolve_jobs
     from feedaudit.progress import ProgressLine
     from feedaudit.ruleset import RuleSet
     from feedaudit.runner import atomic_output, exit_code, make_reporter, run_check
@@ -269,12 +269,13 @@ def check(
     record = BaselineWriter() if write_baseline is not None else None
     workers = resolve_jobs(jobs)
     progress = ProgressLine.for_terminal(quiet)
-    in_process = workers <= 1 and scheduler is None  # else each worker builds its own collaborators
+    in_process = workers <= 1 and scheduler is None
+    in_workers = scheduler is not None or in_pool(sources, workers)  # the workers build their own collaborators
     with nightly.Nightly(settings, origin, quiet=quiet) as night:
         rules = RuleSet(settings)
-        page_progress = progress.pages if progress is not None else None
+        page_progress = progress.pages if progress is not None and in_process else None
         collaborators = (
-            build_collaborators(settings, rules, page_progress=page_progress) if in_process else Collaborators()
+            Collaborators() if in_workers else build_collaborators(settings, rules, page_progress=page_progress)
         )
         engine = Engine(settings, rules=rules, collaborators=collaborators, progress=progress if in_process else None)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)

@@ -57,6 +57,11 @@ def resolve_jobs(jobs: int | None) -> int:
     return jobs
 
 
+def in_pool(sources: Sequence[str], jobs: int) -> bool:
+    """Whether `audit_feeds` audits in a pool of processes (else in this one, with this engine)."""
+    return jobs > 1 and len(sources) > 1
+
+
 def audit_feeds(
     engine: Engine,
     sources: Sequence[str],
@@ -71,7 +76,7 @@ def audit_feeds(
     complete, and `progress` hears of each finished feed. (`feedaudit.cluster` does the same on a
     Dask cluster.)
     """
-    if jobs <= 1 or len(sources) <= 1:
+    if not in_pool(sources, jobs):
         for spec in sources:
             feed = FeedInfo(source="<stdin>" if spec == "-" else spec)
             yield feed, engine.audit_feed(spec, feed)
@@ -203,6 +208,7 @@ __all__ = [
     "engine_for",
     "host_of",
     "in_order",
+    "in_pool",
     "read_feed_list",
     "resolve_jobs",
 ]

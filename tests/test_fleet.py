@@ -224,3 +224,14 @@ def test_pool_workers_build_the_collaborators_the_settings_ask_for(fixtures_dir:
     pooled = [(feed.source, findings) for feed, findings in audit_feeds(engine_for(settings), feeds, jobs=2)]
     assert pooled == serial
     assert {"IV001", "IV005"} <= {f.code for _, findings in pooled for f in findings}
+
+
+def test_one_feed_with_jobs_is_audited_here_with_the_inventory(fixtures_dir: Path) -> None:
+    inventory = fixtures_dir / "inventory"
+    args = ["check", str(inventory / "feed.xml"), "--inventory", str(inventory / "stock.csv"), "--select", "IV"]
+    args += ["--output-format", "jsonl"]
+    serial = CliRunner().invoke(main, args)
+    jobs = CliRunner().invoke(main, [*args, "--jobs", "2"])
+    assert serial.exit_code == jobs.exit_code == 1
+    assert '"IV001"' in jobs.stdout
+    assert jobs.stdout == serial.stdout

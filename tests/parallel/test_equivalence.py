@@ -191,3 +191,16 @@ def test_a_threaded_process_does_not_fork_workers() -> None:
     finally:
         release.set()
         other.join()
+
+
+def test_a_split_run_takes_every_shop_level_field_from_the_probe() -> None:
+    """Shop-level facts are copied by dataclass field: a field added to FeedInfo is carried unless it is
+    one of the run's own counts."""
+    import dataclasses
+
+    from feedaudit.parallel.run import RUN_FIELDS, shop_fields
+
+    every = {f.name for f in dataclasses.fields(FeedInfo)}
+    assert every >= RUN_FIELDS
+    assert set(shop_fields()) == every - RUN_FIELDS
+    assert {"currencies", "categories", "delivery_line", "flavour"} <= set(shop_fields())
