@@ -160,6 +160,7 @@ class FeedInfo:
     source: str
     dialect: Dialect | None = None
     flavour: str | None = None  # marketplace the feed is written for, when the reader can tell
+    flavour_signals: list[str] = field(default_factory=list)  # what in the feed decided the flavour
     root: str | None = None  # root element as `{namespace}local` or `local`
     shop_name: str | None = None
     shop_url: str | None = None

@@ -5,11 +5,12 @@ The only code that knows Google and Meta spellings: `g:price` as "15.00 USD" (on
 the item: the `g:price` inside `g:shipping` is a shipping cost), `g:sale_price`, the legacy
 `in stock` spellings, `g:condition`, handling and transit times inside `g:shipping`, `g:product_detail`
 warranty sections, and Atom's `<id>` (the entry id) versus `g:id` (the product id; an entry without
-`g:id` is identified by its `<id>`).
+`g:id` is identified by its `<id>` when that is a product code, not an IRI such as `tag:…`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lxml import etree
@@ -35,6 +36,8 @@ AVAILABILITY_VALUES = {
     "on display to order": Availability.BACKORDER,
 }
 CONDITION_VALUES = {"new": Condition.NEW, "used": Condition.USED, "refurbished": Condition.REFURBISHED}
+# An Atom entry id written as an IRI (`tag:shop,2026:1`, `urn:uuid:…`, a URL) names the entry, not the product.
+_ENTRY_IRI = re.compile(r"(?i)(?:tag|urn|https?|uuid):")
 WARRANTY_WORDS = ("warranty", "guarantee", "гарантія", "гарантия")
 
 
@@ -107,7 +110,9 @@ def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect) -> Offer:
     is_atom = local(element.tag) == "entry"
     offer_id = text("id", "offer_id", allow_plain=not is_atom)
     if offer_id is None and is_atom:
-        offer_id = text("id", "offer_id")  # no g:id: the entry's own <id> is the only identity it has
+        entry_id = plain.get("id")
+        if entry_id is not None and not _ENTRY_IRI.match((entry_id.text or "").strip()):
+            offer_id = text("id", "offer_id")  # no g:id, and <id> is a product code, not an entry IRI
     link = pick("link", "url")
     url = None
     if link is not None:

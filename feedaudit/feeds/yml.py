@@ -15,6 +15,7 @@ from decimal import Decimal
 from lxml import etree
 
 from feedaudit.feeds import params as param_roles
+from feedaudit.feeds import flavour as flavours
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import (
     iso_duration_months,
@@ -70,39 +71,28 @@ def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) ->
             yield item
             continue
         if flavour is None:
-            flavour = marketplace or _flavour(item)
+            if marketplace is not None:
+                flavour = marketplace  # named by the run (or by the part of the feed read first)
+            else:
+                verdict = flavours.detect(item, _shop_of(item))
+                flavour, feed.flavour_signals = verdict.flavour, list(verdict.signals)
             feed.flavour = flavour
             _capture_shop(item, feed)
         yield _offer(item, feed, flavour)
         records.release(item)
 
 
-def _flavour(offer: etree._Element) -> str:
-    """Tell which marketplace a YML feed is written for, from the first offer and its shop."""
+def _shop_of(offer: etree._Element) -> etree._Element | None:
+    """The `shop` element holding an offer (offers sit in `shop/offers`, or straight in `shop`)."""
     container = offer.getparent()
-    shop = container.getparent() if container is not None else None
-    if shop is None or local(shop.tag) != "shop":
-        return "epicentr"
-    children = {local(child.tag) for child in offer}
-    pictures = " ".join(child.text or "" for child in offer if local(child.tag) == "picture")
-    categories = _child(shop, "categories")
-    category_attrs = set(categories[0].attrib) if categories is not None and len(categories) else set()
-    if "rz_id" in category_attrs or "price_promo" in children:
-        return "rozetka"
-    if "portal_id" in category_attrs:
-        return "maudau"
-    if (
-        "images.prom.ua" in pictures
-        or {"presence_sure", "selling_type"} & set(offer.attrib)
-        or {"keywords", "portal_category_id"} & children
-    ):
-        return "prom"
-    return "yml"
+    for candidate in (container, container.getparent() if container is not None else None):
+        if candidate is not None and local(candidate.tag) == "shop":
+            return candidate
+    return None
 
 
 def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
-    container = offer.getparent()
-    shop = container.getparent() if container is not None else None
+    shop = _shop_of(offer)
     if shop is None:
         return
     feed.shop_name = text_of(_child_text(shop, "name")) or text_of(_child_text(shop, "company"))
