@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from lxml import etree
 
-from feedaudit.feeds import params as param_roles
 from feedaudit.feeds import flavour as flavours
+from feedaudit.feeds import params as param_roles
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import (
     iso_duration_months,
