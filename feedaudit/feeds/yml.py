@@ -30,6 +30,9 @@ from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssu
 from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
 RECORD_TAGS = ("offer", "{*}offer")
+NAME_TAGS = ("name", "name_ua", "name_ru")  # also `<name lang="ru">` beside `<name lang="ua">` (Epicentr)
+DESCRIPTION_TAGS = ("description", "description_ua", "description_ru")
+_TRANSLATED = frozenset(("name", "description"))
 # What `manufacturer_warranty` true / false says, in words the warranty vocabulary reads.
 MANUFACTURER_WARRANTY = "manufacturer's warranty"
 NO_MANUFACTURER_WARRANTY = "no manufacturer's warranty"
@@ -120,6 +123,7 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
 def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     lines: dict[str, int] = {}
     fields: dict[str, etree._Element] = {}
+    translations: list[etree._Element] = []
     params: list[Param] = []
     # The hot loop of the reader: every child of every offer passes here, so it inlines `local` and
     # reads each lxml property once.
@@ -142,8 +146,14 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
                     ),
                 )
             )
-        elif tag not in fields or (tag in ("name", "description") and child.get("lang") in ("ua", "uk")):
+        elif tag not in fields:
             fields[tag] = child
+        elif tag in _TRANSLATED:  # the same text in another language: the Ukrainian one is the main one
+            if child.get("lang") in ("ua", "uk"):
+                translations.append(fields[tag])
+                fields[tag] = child
+            else:
+                translations.append(child)
 
     def text(names: tuple[str, ...], field: str) -> str | None:
         """The stripped text of the first of `names` present, noting its line under `field`."""
@@ -174,7 +184,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     category: str | None = feed.categories.get(category_text, category_text) if category_text else None
     if category is None:
         category = text(("category",), "category")
-    name = text(("name", "name_ua", "name_ru", "model"), "name")
+    name = text((*NAME_TAGS, "model"), "name")
     if element.get("type") == "vendor.model" and fields.get("model") is not None:
         name = " ".join(
             part
@@ -194,7 +204,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
         offer_id=offer_id,
         url=text_of(text(("url",), "url")),
         name=text_of(name),
-        description=text_of(text(("description", "description_ua", "description_ru"), "description")),
+        description=text_of(text(DESCRIPTION_TAGS, "description")),
         category=category,
         price=parse_decimal(price_text),
         price_text=price_text,
@@ -218,7 +228,25 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
         barcode=text_of(text(("barcode",), "barcode")),
         params=tuple(params),
         lines=lines,
+        other_names=_other_versions(fields, translations, NAME_TAGS, whole_name=name),
+        other_descriptions=_other_versions(fields, translations, DESCRIPTION_TAGS),
     )
+
+
+def _other_versions(
+    fields: dict[str, etree._Element],
+    translations: list[etree._Element],
+    tags: tuple[str, ...],
+    *,
+    whole_name: str | None = None,
+) -> tuple[str, ...]:
+    """The texts of `tags` beside the one the offer shows (the first present, or `whole_name` built from parts)."""
+    present = [fields[tag] for tag in tags if tag in fields]
+    present += [child for child in translations if local(child.tag) == tags[0]]
+    texts = [text for child in present if (text := text_of(child.text))]
+    if whole_name is None or (texts and texts[0] == text_of(whole_name)):
+        texts = texts[1:]
+    return tuple(dict.fromkeys(texts))
 
 
 def _availability(element: etree._Element, flavour: str) -> tuple[Availability | None, str | None]:
