@@ -351,13 +351,13 @@ def run(corpus: Path, per_feed: int, seed: int, limit: int | None) -> dict[str, 
                         else:
                             tally.missed.append(f"{path.relative_to(corpus).as_posix()} [{offer_id}]")
                 changed = (_keys(planted) - base_keys) + (base_keys - _keys(planted))
-                for (c, offer_id, line), count in changed.items():
-                    if offer_id in touched or (family.plant_feed is not None and c == code and offer_id is None):
+                for (c, changed_id, line), count in changed.items():
+                    if changed_id in touched or (family.plant_feed is not None and c == code and changed_id is None):
                         continue
                     tally.collateral += count
                     if len(tally.collateral_examples) < 5:
                         where = path.relative_to(corpus).as_posix()
-                        tally.collateral_examples.append(f"{where}:{line} {c} [{offer_id}]")
+                        tally.collateral_examples.append(f"{where}:{line} {c} [{changed_id}]")
     print(f"feeds audited: {feeds}")
     return tallies
 
