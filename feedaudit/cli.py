@@ -365,6 +365,7 @@ def listing(
     verbose: bool,
 ) -> None:
     """Audit live product pages on their own, without a feed ('-' reads URLs from stdin, one a line)."""
+    from feedaudit.collaborators import Collaborators
     from feedaudit.config import load_settings, override
     from feedaudit.engine import Engine
     from feedaudit.listings.live import LiveListings
@@ -383,7 +384,7 @@ def listing(
     targets = [line.strip() for url in urls for line in (sys.stdin if url == "-" else [url]) if line.strip()]
     progress = ProgressLine.for_terminal(quiet)
     pages = LiveListings(settings.listings, progress=progress.pages if progress is not None else None)
-    engine = Engine(settings)
+    engine = Engine(settings, collaborators=Collaborators())  # pages on their own: no inventory, no second crawler
     sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
     with sink as out:
         reporter = make_reporter(settings.output_format, out, statistics=statistics)
