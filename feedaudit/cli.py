@@ -234,7 +234,7 @@ def check(
     """
     from feedaudit import nightly
     from feedaudit.baseline import BaselineWriter, load_baseline
-    from feedaudit.collaborators import Collaborators, build_collaborators
+    from feedaudit.collaborators import build_collaborators
     from feedaudit.config import load_settings, override
     from feedaudit.engine import Engine
     from feedaudit.fleet import in_pool, read_feed_list, resolve_jobs
@@ -274,9 +274,8 @@ def check(
     with nightly.Nightly(settings, origin, quiet=quiet) as night:
         rules = RuleSet(settings)
         page_progress = progress.pages if progress is not None and in_process else None
-        collaborators = (
-            Collaborators() if in_workers else build_collaborators(settings, rules, page_progress=page_progress)
-        )
+        # the inventory is loaded here even when workers audit: an unusable one is a one-line error first
+        collaborators = build_collaborators(settings, rules, crawl=not in_workers, page_progress=page_progress)
         engine = Engine(settings, rules=rules, collaborators=collaborators, progress=progress if in_process else None)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
         with sink as out:

@@ -235,3 +235,11 @@ def test_one_feed_with_jobs_is_audited_here_with_the_inventory(fixtures_dir: Pat
     assert serial.exit_code == jobs.exit_code == 1
     assert '"IV001"' in jobs.stdout
     assert jobs.stdout == serial.stdout
+
+
+def test_an_unusable_inventory_is_one_line_before_any_worker_starts(fixtures_dir: Path, tmp_path: Path) -> None:
+    feeds = [str(fixtures_dir / "feeds" / "prom.xml"), str(fixtures_dir / "feeds" / "hotline.xml")]
+    args = ["check", *feeds, "--jobs", "2", "--inventory", str(tmp_path / "missing.csv"), "--select", "IV"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr == f"feedaudit: error: {tmp_path / 'missing.csv'}: no such file\n"

@@ -72,7 +72,15 @@ def shop_fields() -> tuple[str, ...]:
 
 
 def plan_split(unit: FeedAudit, spec: str, progress: ByteProgress | None = None) -> Split | None:
-    """A plan to audit `spec` on several cores with `unit`, or None when it should be read in one process."""
+    """A plan to audit `spec` on several cores with `unit`, or None when it should be read in one process
+    (also when the file cannot be read: the one-process reader then reports why, as FD003)."""
+    try:
+        return _plan_split(unit, spec, progress)
+    except OSError:
+        return None
+
+
+def _plan_split(unit: FeedAudit, spec: str, progress: ByteProgress | None) -> Split | None:
     settings = unit.rules.settings
     parallel = settings.parallel
     workers = parallel.resolved_workers()

@@ -204,3 +204,15 @@ def test_a_split_run_takes_every_shop_level_field_from_the_probe() -> None:
     assert every >= RUN_FIELDS
     assert set(shop_fields()) == every - RUN_FIELDS
     assert {"currencies", "categories", "delivery_line", "flavour"} <= set(shop_fields())
+
+
+def test_a_feed_that_cannot_be_read_is_left_to_the_one_process_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error reading the file while planning is not a failure of the audit: the reader reports it."""
+    from feedaudit.parallel import run
+
+    def unreadable(handle: object) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(run, "read_prefix", unreadable)
+    path = str(FIXTURES / "prom.xml")
+    assert plan_split(Engine(_settings(SPLIT)).unit(FeedInfo(source=path)), path) is None
