@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from feedaudit.collaborators import Collaborators
@@ -67,7 +67,7 @@ class Step(NamedTuple):
     context: RuleContext[Any]
 
 
-ProgressCallback = Any  # Callable[[int, int | None], None]: (bytes read, total size if known)
+ByteProgress = Callable[[int, int | None], None]  # (bytes read, total size if known)
 
 
 class FeedAudit:
@@ -102,7 +102,7 @@ class FeedAudit:
 
     # -- reading and checking ---------------------------------------------------------------------
 
-    def run(self, spec: str, *, on_progress: ProgressCallback | None = None) -> Iterator[Finding]:
+    def run(self, spec: str, *, on_progress: ByteProgress | None = None) -> Iterator[Finding]:
         """Read and audit the whole feed `spec`: every item, then the end-of-feed rules."""
         settings = self.rules.settings
         options = ReadOptions(
