@@ -189,6 +189,7 @@ class Engine:
             source=SourceOptions(max_bytes=self.settings.max_feed_bytes, timeout=self.settings.timeout),
             marketplace=self.settings.profile,
             on_progress=self._progress_for(feed.source),
+            limits=self.settings.limits,
         )
         yield from self._audit_items(run, read_feed(spec, feed, options), pending_listings)
         yield from self._finish_feed(run, pending_listings)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from lxml import etree
 
 from feedaudit.feeds import params as param_roles
+from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import (
     iso_duration_months,
@@ -28,6 +29,7 @@ from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
 from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
+ROOT_TAGS = ("yml_catalog", "{*}yml_catalog")
 RECORD_TAGS = ("offer", "{*}offer")
 # What `manufacturer_warranty` true / false says, in words the warranty vocabulary reads.
 MANUFACTURER_WARRANTY = "manufacturer's warranty"
@@ -62,8 +64,10 @@ PRESENCE_VALUES = {
 }
 
 
-def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) -> Iterator[Offer | FeedIssue]:
-    records = RecordStream(stream, feed.source, RECORD_TAGS)
+def read(
+    stream: Readable, feed: FeedInfo, *, marketplace: str | None = None, limits: ReadLimits | None = None
+) -> Iterator[Offer | FeedIssue]:
+    records = RecordStream(stream, feed.source, RECORD_TAGS, roots=ROOT_TAGS, limits=limits)
     flavour: str | None = None
     for item in records:
         if isinstance(item, FeedIssue):
