@@ -25,6 +25,7 @@ _HOLD_BACK = 40
 # References that may name a surrogate (U+D800..U+DFFF = 55296..57343); the callback checks exactly.
 _REF = rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*5[5-7][0-9]{3});"
 _SURROGATE_REFS = re.compile(rb"(" + _REF + rb")(" + _REF + rb")?")
+_REF_AT_END = re.compile(_REF + rb"$")
 _DECLARATION = re.compile(r"""^(\ufeff?<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -32,6 +33,19 @@ _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, cod
 def _code_point(reference: bytes) -> int:
     body = reference[2:-1]
     return int(body[1:], 16) if body[:1] in (b"x", b"X") else int(body)
+
+
+def _hold_back(data: bytes) -> int:
+    """Where to cut a block so no reference, and no pair of them, is split: before a `&` with no `;` after
+    it near the end, and before a reference to a high half that ends the block (its low half may follow)."""
+    end = len(data)
+    last = data.rfind(b"&", max(end - _HOLD_BACK, 0))
+    if last >= 0 and b";" not in data[last:]:
+        end = last
+    high = _REF_AT_END.search(data, max(end - _HOLD_BACK, 0), end)
+    if high is not None and 0xD800 <= _code_point(high.group()) <= 0xDBFF:
+        end = high.start()
+    return end
 
 
 def wide_encoding(head: bytes) -> str | None:
@@ -73,9 +87,8 @@ class SurrogateReferences:
             data = self._carry + chunk
             self._carry = b""
             if not self._eof and data:
-                cut = data.find(b"&", max(len(data) - _HOLD_BACK, 0))
-                if cut >= 0:
-                    data, self._carry = data[:cut], data[cut:]
+                cut = _hold_back(data)
+                data, self._carry = data[:cut], data[cut:]
             if data or self._eof:
                 break
         if b"&#" in data:

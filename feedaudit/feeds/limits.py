@@ -61,16 +61,24 @@ class LimitGuard:
         self._run_line = 1
         self._in_tag = False  # the run is inside a tag (it follows a `<`)
         self._equals = 0  # `=` signs in that tag so far
+        self._exceeded: ReadLimitError | None = None
 
     def read(self, size: int = -1, /) -> bytes:
         if self.root is not None:
             self._check_path(self.root)
         if self.record is not None:
             self.check_record(self.record)
+        if self._exceeded is not None:
+            raise self._exceeded
         data = self._stream.read(size)
         self.reads += 1
         if data:
-            self._check_run(data)
+            cut = self._check_run(data)
+            if cut is not None:
+                if cut == 0:
+                    assert self._exceeded is not None
+                    raise self._exceeded
+                data = data[:cut]  # what comes before the long run is read first; the error comes next
             self._lines += data.count(b"\n")
         return data
 
@@ -111,12 +119,14 @@ class LimitGuard:
             element.sourceline,
         )
 
-    def _check_run(self, data: bytes) -> None:
-        """The bytes since the last `<` or `>`, and the `=` signs in a tag still open (one per attribute
-        at least), against the caps, before the parser gets them."""
+    def _check_run(self, data: bytes) -> int | None:
+        """Check the bytes since the last `<` or `>`, and the `=` signs in a tag still open (one per
+        attribute at least), against the caps before the parser gets them. When one is exceeded, note
+        the error and say where the run began in `data` (0 when it began in an earlier block)."""
         limits = self._limits
         opening, closing = data.rfind(b"<"), data.rfind(b">")
         last = max(opening, closing)
+        start = 0
         if last < 0:
             self._run += len(data)
             if self._in_tag:
@@ -127,23 +137,27 @@ class LimitGuard:
             if self._in_tag:
                 self._equals += data.count(b"=", 0, first)
             if self._run <= limits.max_field_bytes and self._equals <= limits.max_attributes:
+                start = last
                 self._run = len(data) - last - 1
                 self._run_line = self._lines + data.count(b"\n", 0, last)
                 # a tag, not a comment, CDATA section or processing instruction
                 self._in_tag = opening > closing and data[opening + 1 : opening + 2] not in (b"!", b"?")
                 self._equals = data.count(b"=", last) if self._in_tag else 0
         if self._run > limits.max_field_bytes:
-            raise ReadLimitError(
+            self._exceeded = ReadLimitError(
                 f"a field or tag from line {self._run_line} is longer than {limits.max_field_bytes:,} "
                 "bytes (max-field-bytes); the rest of the feed was not read",
                 self._run_line,
             )
-        if self._equals > limits.max_attributes:
-            raise ReadLimitError(
+        elif self._equals > limits.max_attributes:
+            self._exceeded = ReadLimitError(
                 f"a tag at line {self._run_line} has more than {limits.max_attributes:,} attributes "
                 "(max-attributes); the rest of the feed was not read",
                 self._run_line,
             )
+        else:
+            return None
+        return start
 
 
 def _local(element: etree._Element) -> str:
