@@ -160,14 +160,16 @@ def test_postgres_missing_table_lists_the_tables(postgres_url: str) -> None:
     ],
 )
 def test_postgres_query_may_only_read(postgres_url: str, query: str) -> None:
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT count(*) FROM shop.stock")).scalar_one()
     result = CliRunner().invoke(
         main,
         ["check", str(INVENTORY_FIXTURES / "feed.xml"), "--inventory", postgres_url, "--inventory-query", query],
     )
     assert result.exit_code == 2, result.output
     assert "read-only transaction" in result.stderr, result.stderr
-    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT count(*) FROM shop.stock")).scalar_one() == 10
+        assert connection.execute(sa.text("SELECT count(*) FROM shop.stock")).scalar_one() == rows
         assert connection.execute(sa.text("SELECT count(*) FROM pg_largeobject_metadata")).scalar_one() == 0
     engine.dispose()
