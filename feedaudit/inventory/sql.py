@@ -53,7 +53,7 @@ def open_sql(url: str, *, table: str | None, query: str | None) -> Iterator[Tabl
         raise InventoryError(f"{shown}: no table {exc.args[0]!r}{_tables_hint(engine)}") from exc
     except sa_exc.DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-        if reason == "not authorized":  # the SQLite authorizer's refusal
+        if reason in ("not authorized", "authorization denied"):  # the SQLite authorizer's refusal
             reason = "the inventory is only read: the query may not write, attach files or change settings"
         raise InventoryError(f"{shown}: {reason}") from exc
     except sa_exc.SQLAlchemyError as exc:
