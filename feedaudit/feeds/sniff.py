@@ -139,6 +139,8 @@ def _pull_parser(events: tuple[Literal["start", "start-ns"], ...] = ("start",)) 
         load_dtd=False,
         recover=True,
         huge_tree=True,
+        remove_comments=True,  # a preamble of millions of comments is not kept
+        remove_pis=True,
     )
 
 
