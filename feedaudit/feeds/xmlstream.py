@@ -17,8 +17,9 @@ from html.entities import html5
 
 from lxml import etree
 
+from feedaudit.feeds.capguard import LimitGuard
 from feedaudit.feeds.charrefs import SurrogateReferences
-from feedaudit.feeds.limits import LimitGuard, ReadLimitError, ReadLimits
+from feedaudit.feeds.limits import ReadLimitError, ReadLimits
 from feedaudit.feeds.source import Readable
 from feedaudit.model import FeedIssue, FeedIssueKind
 
