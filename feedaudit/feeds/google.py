@@ -23,7 +23,7 @@ from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssu
 from feedaudit.text import availability_from_text, normalise, period_months
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
-ROOT_TAGS = ("rss", "feed", "{*}feed")
+ROOT_TAGS = ("rss", "feed", "{*}feed", "{*}RDF")
 RECORD_TAGS = ("item", "{*}item", "entry", "{*}entry")
 AVAILABILITY_VALUES = {
     "in_stock": Availability.IN_STOCK,
