@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from feedaudit.errors import ConfigError
+from feedaudit.feeds.limits import ReadLimits
 from feedaudit.history.settings import HistorySettings
 from feedaudit.inventory.settings import InventorySettings
 from feedaudit.listings.settings import ListingsSettings
@@ -48,6 +49,9 @@ class Settings(Section):
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
     feeds_per_host: int = Field(
         default=2, ge=1, description="With several feeds in parallel: at most this many fetched from one host at once."
+    )
+    limits: ReadLimits = Field(
+        default_factory=ReadLimits, description="How much one feed may make the reader hold (FD006 beyond)."
     )
     baseline: str | None = Field(
         default=None, description="Baseline file: findings whose fingerprint it lists are left out."

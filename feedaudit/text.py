@@ -378,6 +378,17 @@ def condition_in_description(description: str | None, limit: int = 4000) -> Cond
 # -- periods --------------------------------------------------------------------------------------
 
 _MONTH_DAYS = Decimal(30)
+# A stated amount with more whole digits than this is no period or delivery time anyone means: it is not
+# read as one (and stays far inside decimal's default precision, so the arithmetic below cannot fail).
+MAX_AMOUNT_DIGITS = 9
+
+
+def _amount(digits: str) -> Decimal | None:
+    """`'12'`, `'1,5'` as a Decimal; None when the whole part has more than MAX_AMOUNT_DIGITS digits."""
+    whole, _, fraction = digits.replace(",", ".").partition(".")
+    if len(whole.lstrip("0")) > MAX_AMOUNT_DIGITS:
+        return None
+    return Decimal(f"{whole}.{fraction[:MAX_AMOUNT_DIGITS]}" if fraction else whole)
 
 
 @functools.cache
@@ -396,7 +407,9 @@ def _period_days(normalised: str) -> tuple[Decimal, bool] | None:
     """The first "number unit" in normalised text as days, or (number, False) for a bare number."""
     bare: Decimal | None = None
     for match in _AMOUNT.finditer(normalised):
-        amount = Decimal(match.group(1).replace(",", "."))
+        amount = _amount(match.group(1))
+        if amount is None:
+            continue
         rest = normalised[match.end() :]
         for pattern, days in _units():
             if pattern.match(rest):
@@ -525,9 +538,11 @@ def delivery_days(text: str | None) -> tuple[int, int] | None:
         rest = normalised[match.end() :]
         for pattern, days in _delivery_units():
             if pattern.match(rest):
-                low = Decimal(match.group(1)) * days
-                high = Decimal(match.group(2) or match.group(1)) * days
-                return _whole_days(low), _whole_days(high)
+                low = _amount(match.group(1))
+                high = _amount(match.group(2) or match.group(1))
+                if low is None or high is None:
+                    break
+                return _whole_days(low * days), _whole_days(high * days)
     if lexicon.vocabulary("delivery.same-day").find(normalised) is not None:
         return 0, 0
     if lexicon.vocabulary("delivery.next-day").find(normalised) is not None:

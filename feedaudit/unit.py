@@ -109,6 +109,7 @@ class FeedAudit:
             source=SourceOptions(max_bytes=settings.max_feed_bytes, timeout=settings.timeout),
             marketplace=settings.profile,
             on_progress=on_progress,
+            limits=settings.limits,
         )
         yield from self.check_items(read_feed(spec, self.feed, options))
         yield from self.finish()

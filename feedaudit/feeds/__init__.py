@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from feedaudit.errors import SourceError
+from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.source import Prefixed, Readable, Source, SourceOptions, open_source
 from feedaudit.model import Dialect, FeedInfo, FeedIssue, FeedIssueKind, Offer
 
-__all__ = ["ReadOptions", "read_feed", "read_records"]
+__all__ = ["ReadLimits", "ReadOptions", "read_feed", "read_records"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class ReadOptions:
     source: SourceOptions = field(default_factory=SourceOptions)
     marketplace: str | None = None  # a profile name; lets readers apply that marketplace's semantics
     on_progress: Callable[[int, int | None], None] | None = None  # (bytes read, total size if known)
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
 
 def read_feed(spec: str, feed: FeedInfo, options: ReadOptions | None = None) -> Iterator[Offer | FeedIssue]:
@@ -41,10 +43,10 @@ def read_feed(spec: str, feed: FeedInfo, options: ReadOptions | None = None) -> 
 
 
 def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator[Offer | FeedIssue]:
-    from feedaudit.feeds.sniff import read_prefix, sniff  # noqa: PLC0415 - lxml with the first feed read (see _reader)
+    from feedaudit.feeds.sniff import read_head, sniff  # noqa: PLC0415 - lxml with the first feed read (see _reader)
 
     try:
-        prefix = read_prefix(source)
+        prefix, preamble_too_long = read_head(source, options.limits.max_preamble_bytes)
     except SourceError as exc:
         yield FeedIssue(FeedIssueKind.UNREADABLE, str(exc), feed.source)
         return
@@ -65,7 +67,16 @@ def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator
             None,
         )
     if sniffed.dialect is None:
-        if sniffed.root is None:
+        if sniffed.root is None and preamble_too_long:
+            yield FeedIssue(
+                FeedIssueKind.SIZE_LIMIT,
+                f"no XML root element in the first {options.limits.max_preamble_bytes:,} bytes of the feed "
+                "(max-preamble-bytes): what comes before the root (DOCTYPE, comments) is longer than that",
+                feed.source,
+                1,
+                1,
+            )
+        elif sniffed.root is None:
             yield FeedIssue(
                 FeedIssueKind.NOT_WELL_FORMED,
                 "no XML root element found in the first bytes of the feed",
@@ -87,7 +98,7 @@ def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator
     stream: Readable = Prefixed(prefix, source)
     if options.on_progress is not None:
         stream = _Progress(stream, source, options.on_progress)
-    records = _reader(sniffed.dialect, stream, feed, options.marketplace)
+    records = _reader(sniffed.dialect, stream, feed, options.marketplace, options.limits)
     try:
         for item in records:
             if isinstance(item, FeedIssue) and source.limit_hit:
@@ -109,11 +120,15 @@ def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator
 
 
 def read_records(
-    stream: Readable, feed: FeedInfo, dialect: Dialect, marketplace: str | None = None
+    stream: Readable,
+    feed: FeedInfo,
+    dialect: Dialect,
+    marketplace: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> Iterator[Offer | FeedIssue]:
     """Stream an already opened document of a known dialect (one byte range of a large feed), counting
     offers and issues into `feed` as `read_feed` does."""
-    for item in _reader(dialect, stream, feed, marketplace):
+    for item in _reader(dialect, stream, feed, marketplace, limits or ReadLimits()):
         if isinstance(item, Offer):
             feed.offers += 1
         else:
@@ -131,16 +146,18 @@ def _undeclared_prefix_hint(tag: str | None) -> str:
     return hint
 
 
-def _reader(dialect: Dialect, stream: Readable, feed: FeedInfo, marketplace: str | None) -> Iterator[Offer | FeedIssue]:
+def _reader(
+    dialect: Dialect, stream: Readable, feed: FeedInfo, marketplace: str | None, limits: ReadLimits
+) -> Iterator[Offer | FeedIssue]:
     # The readers (and lxml) load with the first feed read, not with every module that parses a value
     # (`feeds.values` is shared with the inventory loaders).
     from feedaudit.feeds import google, hotline, yml  # noqa: PLC0415
 
     if dialect is Dialect.YML:
-        return yml.read(stream, feed, marketplace=marketplace)
+        return yml.read(stream, feed, marketplace=marketplace, limits=limits)
     if dialect is Dialect.HOTLINE:
-        return hotline.read(stream, feed, marketplace=marketplace)
-    return google.read(stream, feed, dialect=dialect, marketplace=marketplace)
+        return hotline.read(stream, feed, marketplace=marketplace, limits=limits)
+    return google.read(stream, feed, dialect=dialect, marketplace=marketplace, limits=limits)
 
 
 def _line_of(prefix: bytes, needle: bytes) -> int:

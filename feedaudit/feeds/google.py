@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_int, split_price_currency, text_of
 from feedaudit.feeds.xmlstream import RecordStream, local
@@ -22,6 +23,7 @@ from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssu
 from feedaudit.text import availability_from_text, normalise, period_months
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
+ROOT_TAGS = ("rss", "feed", "{*}feed", "{*}RDF")
 RECORD_TAGS = ("item", "{*}item", "entry", "{*}entry")
 AVAILABILITY_VALUES = {
     "in_stock": Availability.IN_STOCK,
@@ -42,9 +44,14 @@ WARRANTY_WORDS = ("warranty", "guarantee", "гарантія", "гарантия
 
 
 def read(
-    stream: Readable, feed: FeedInfo, *, dialect: Dialect = Dialect.GOOGLE, marketplace: str | None = None
+    stream: Readable,
+    feed: FeedInfo,
+    *,
+    dialect: Dialect = Dialect.GOOGLE,
+    marketplace: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> Iterator[Offer | FeedIssue]:
-    records = RecordStream(stream, feed.source, RECORD_TAGS)
+    records = RecordStream(stream, feed.source, RECORD_TAGS, roots=ROOT_TAGS, limits=limits)
     first = True
     for item in records:
         if isinstance(item, FeedIssue):

@@ -13,12 +13,14 @@ from decimal import Decimal
 from lxml import etree
 
 from feedaudit.feeds import params as param_roles
+from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_decimal, parse_int, text_of
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
 from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
+ROOT_TAGS = ("price", "{*}price")
 RECORD_TAGS = ("item", "{*}item")
 CONDITION_CODES = {
     "0": Condition.NEW,
@@ -32,8 +34,10 @@ GUARANTEE_TYPES = {"manufacturer": "manufacturer's warranty", "shop": "shop's wa
 PRICE_UA_AVAILABLE = {"true": Availability.IN_STOCK, "склад": Availability.IN_STOCK, "false": Availability.BACKORDER}
 
 
-def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) -> Iterator[Offer | FeedIssue]:
-    records = RecordStream(stream, feed.source, RECORD_TAGS)
+def read(
+    stream: Readable, feed: FeedInfo, *, marketplace: str | None = None, limits: ReadLimits | None = None
+) -> Iterator[Offer | FeedIssue]:
+    records = RecordStream(stream, feed.source, RECORD_TAGS, roots=ROOT_TAGS, limits=limits)
     first = True
     for item in records:
         if isinstance(item, FeedIssue):

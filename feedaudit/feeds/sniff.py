@@ -1,7 +1,8 @@
 """Which dialect a feed is, told from its first bytes: root element, namespaces, declared encoding.
 
-`sniff` reads a prefix of the stream (and gives back a stream that still starts at byte 0), finds the
-root element with a safe pull parser, and names the dialect. It also spots two things only the raw
+`read_head` reads the first bytes of the stream (more of them when a long DOCTYPE or preamble comes
+before the root element, up to a cap); `sniff` finds the root element in them with a safe pull parser
+and names the dialect. It also spots two things only the raw
 prefix shows: an encoding declaration that contradicts the bytes, and entity declarations that point
 outside the document (XXE attempts, which are never resolved but are worth reporting).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from lxml import etree
 
@@ -59,6 +61,38 @@ def read_prefix(stream: Readable, size: int = PREFIX_BYTES) -> bytes:
     return b"".join(parts)
 
 
+def read_head(stream: Readable, max_bytes: int) -> tuple[bytes, bool]:
+    """The first bytes of a feed to sniff: PREFIX_BYTES, or, when the root element starts later (a long
+    DOCTYPE, comments, a preamble), up to PREFIX_BYTES past its start, reading at most `max_bytes`.
+
+    Also says whether `max_bytes` were read without the root element starting.
+    """
+    prefix = read_prefix(stream)
+    if len(prefix) < PREFIX_BYTES or _first_elements(prefix, limit=1)[0]:
+        return prefix, False
+    parser = _pull_parser()
+    parts = [prefix]
+    total = len(prefix)
+    found = _feed_finds_root(parser, prefix)
+    while total < max_bytes:
+        chunk = read_prefix(stream, PREFIX_BYTES if found else min(4 * PREFIX_BYTES, max_bytes - total))
+        parts.append(chunk)
+        total += len(chunk)
+        if found or len(chunk) == 0:
+            break
+        found = _feed_finds_root(parser, chunk)
+    return b"".join(parts), not found and total >= max_bytes
+
+
+def _feed_finds_root(parser: etree.XMLPullParser, data: bytes) -> bool:
+    with contextlib.suppress(etree.XMLSyntaxError):
+        parser.feed(data)
+    try:
+        return any(True for _ in parser.read_events())
+    except etree.XMLSyntaxError:
+        return False
+
+
 def sniff(prefix: bytes) -> Sniffed:
     """Name the dialect of a feed from its first bytes."""
     result = Sniffed()
@@ -67,7 +101,7 @@ def sniff(prefix: bytes) -> Sniffed:
     if match:
         result.declared_encoding = match.group(1).decode("ascii").lower()
     result.encoding_problem = _encoding_problem(body, result.declared_encoding)
-    result.external_entity = bool(_EXTERNAL_ENTITY.search(body[:PREFIX_BYTES]))
+    result.external_entity = bool(_EXTERNAL_ENTITY.search(body))
 
     tags, namespaces = _first_elements(prefix)
     if not tags:
@@ -98,15 +132,21 @@ def _encoding_problem(body: bytes, declared: str | None) -> str | None:
     return None
 
 
-def _first_elements(prefix: bytes, limit: int = 400) -> tuple[list[str], set[str]]:
-    parser = etree.XMLPullParser(
-        events=("start", "start-ns"),
+def _pull_parser(events: tuple[Literal["start", "start-ns"], ...] = ("start",)) -> etree.XMLPullParser:
+    return etree.XMLPullParser(
+        events=events,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         recover=True,
         huge_tree=True,
+        remove_comments=True,  # a preamble of millions of comments is not kept
+        remove_pis=True,
     )
+
+
+def _first_elements(prefix: bytes, limit: int = 400) -> tuple[list[str], set[str]]:
+    parser = _pull_parser(("start", "start-ns"))
     tags: list[str] = []
     namespaces: set[str] = set()
     with contextlib.suppress(etree.XMLSyntaxError):

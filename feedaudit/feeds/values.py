@@ -17,8 +17,11 @@ _NUMBER = re.compile(r"^[+-]?(\d+(?:[.,]\d+)*)$")
 _CURRENCY_AFFIX = re.compile(
     r"^([A-Za-z]{3}|[₴$€£₽]|грн\.?|uah|руб\.?)\s*|\s*([A-Za-z]{3}|[₴$€£₽]|грн\.?|руб\.?)$", re.I
 )
-_ISO_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$", re.I)
-_DAY_RANGE = re.compile(r"^\s*(-?\d+)\s*(?:[-–—]|\.\.)\s*(-?\d+)\s*$")
+# Numbers are bounded: a value of 10^18 or more is no price, count, period or day anyone means, and
+# keeping under decimal's 28-digit precision keeps every later quantize from failing.
+MAX_WHOLE_DIGITS = 18
+_ISO_DURATION = re.compile(r"^P(?:(\d{1,9})Y)?(?:(\d{1,9})M)?(?:(\d{1,9})W)?(?:(\d{1,9})D)?$", re.I)
+_DAY_RANGE = re.compile(r"^\s*(-?\d{1,9})\s*(?:[-–—]|\.\.)\s*(-?\d{1,9})\s*$")
 
 
 def text_of(value: str | None) -> str | None:
@@ -54,7 +57,7 @@ def parse_decimal(text: str | None) -> Decimal | None:
         value = Decimal(candidate)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    return value if value.is_finite() and value.adjusted() < MAX_WHOLE_DIGITS else None
 
 
 def split_price_currency(text: str | None) -> tuple[Decimal | None, str | None]:
@@ -106,6 +109,6 @@ def parse_day_range(text: str | None) -> tuple[int, int] | None:
     match = _DAY_RANGE.match(stripped)
     if match:
         return int(match.group(1)), int(match.group(2))
-    if re.fullmatch(r"-?\d+", stripped):
+    if re.fullmatch(r"-?\d{1,9}", stripped):
         return int(stripped), int(stripped)
     return None

@@ -17,6 +17,9 @@ from html.entities import html5
 
 from lxml import etree
 
+from feedaudit.feeds.capguard import LimitGuard
+from feedaudit.feeds.charrefs import SurrogateReferences
+from feedaudit.feeds.limits import ReadLimitError, ReadLimits
 from feedaudit.feeds.source import Readable
 from feedaudit.model import FeedIssue, FeedIssueKind
 
@@ -49,12 +52,25 @@ def classify(entry: etree._LogEntry) -> FeedIssueKind:
 class RecordStream:
     """Iterate record elements of one feed; call `release` on each when done with it."""
 
-    def __init__(self, stream: Readable, source: str, tags: Sequence[str]) -> None:
+    def __init__(
+        self,
+        stream: Readable,
+        source: str,
+        tags: Sequence[str],
+        *,
+        roots: Sequence[str] = (),
+        limits: ReadLimits | None = None,
+    ) -> None:
         self.source = source
+        self._limits = limits or ReadLimits()
+        self._references = SurrogateReferences(stream)
+        self._guard = LimitGuard(self._references, self._limits)
+        self._record_names = frozenset(local(tag) for tag in tags)
         self._parser = etree.iterparse(
-            SemicolonGuard(stream, tags),
-            events=("end",),
-            tag=tuple(tags),
+            SemicolonGuard(self._guard, tags),
+            # start events of the records and the root let the guard see what is being built
+            events=("start", "end"),
+            tag=(*tags, *roots),
             recover=True,
             resolve_entities=False,
             load_dtd=False,
@@ -65,8 +81,10 @@ class RecordStream:
         )
         self._seen_errors = 0
         self._reported = 0
+        self._references_reported = 0
         self._entities: bool | None = None  # whether records may hold unresolved entity references
         self.fatal = False
+        self.records = 0
 
     @property
     def root(self) -> etree._Element | None:
@@ -76,13 +94,21 @@ class RecordStream:
         """Records and parser issues in feed order: an issue comes right before the first record that
         starts on or after its line (however far ahead the parser happened to read)."""
         parser = self._parser
+        guard = self._guard
         iterator = iter(parser)
         pending: deque[FeedIssue] = deque()
+        started_at = 0  # the guard's read count when the open record started
         while True:
             try:
-                _event, element = next(iterator)
+                event, element = next(iterator)
             except StopIteration:
                 break
+            except ReadLimitError as exc:
+                self.fatal = True
+                yield from pending
+                yield from self._drain()
+                yield FeedIssue(FeedIssueKind.SIZE_LIMIT, exc.message, self.source, exc.line, None)
+                return
             except etree.XMLSyntaxError as exc:
                 # recover=True still stops on some errors (resource limits, broken encodings)
                 self.fatal = True
@@ -93,7 +119,32 @@ class RecordStream:
                     line, column = exc.position if exc.position else (exc.lineno, 0)
                     yield FeedIssue(self._kind_of(exc), _clean(str(exc.msg)), self.source, line, column or None)
                 break
+            if local(element.tag) not in self._record_names:
+                if guard.root is None:
+                    guard.root = element.getroottree().getroot()
+                continue  # the root (or an element named like it inside a record)
+            if event == "start":
+                if guard.root is None:
+                    guard.root = element.getroottree().getroot()
+                if guard.record is None:
+                    guard.record = element
+                    started_at = guard.reads
+                continue
+            if element is guard.record:
+                guard.record = None
+                if guard.reads != started_at:  # built across blocks: the guard saw only part of it
+                    try:
+                        guard.check_record(element)
+                    except ReadLimitError as exc:
+                        self.fatal = True
+                        yield from pending
+                        yield from self._drain()
+                        yield FeedIssue(FeedIssueKind.SIZE_LIMIT, exc.message, self.source, exc.line, None)
+                        return
             pending.extend(self._drain())
+            references = list(self._reference_issues())
+            if references:
+                pending = deque(sorted((*pending, *references), key=lambda issue: issue.line or 0))
             if any(issue.kind is FeedIssueKind.HOSTILE for issue in pending):
                 # Some libxml2 releases stop at an entity bomb, others recover and read on: either way
                 # nothing from the bomb on is trusted, so the feed ends here on every version.
@@ -104,13 +155,47 @@ class RecordStream:
                 start = element.sourceline or 0
                 while pending and (pending[0].line or 0) <= start:
                     yield pending.popleft()
+            self.records += 1
+            if self.records > self._limits.max_offers:
+                self.fatal = True
+                yield from pending
+                yield FeedIssue(
+                    FeedIssueKind.SIZE_LIMIT,
+                    f"the feed holds more than {self._limits.max_offers:,} offers (max-offers); "
+                    f"offers from line {element.sourceline} on were not read",
+                    self.source,
+                    element.sourceline,
+                    None,
+                )
+                return
             if self._entities is None:
                 self._entities = element.getroottree().docinfo.internalDTD is not None
             if self._entities:
                 flatten_entities(element)
             yield element
         yield from pending
+        yield from self._reference_issues()
+        yield from self._references_not_shown()
         yield from self._drain(final=True)
+
+    def _reference_issues(self) -> Iterator[FeedIssue]:
+        references = self._references
+        while self._references_reported < len(references.reports):
+            line, message = references.reports[self._references_reported]
+            self._references_reported += 1
+            yield FeedIssue(FeedIssueKind.ENCODING, message, self.source, line, None)
+
+    def _references_not_shown(self) -> Iterator[FeedIssue]:
+        references = self._references
+        more = references.rewritten - len(references.reports)
+        if more > 0:
+            yield FeedIssue(
+                FeedIssueKind.ENCODING,
+                f"{more} more surrogate character references not shown (each read as its character or U+FFFD)",
+                self.source,
+                references.reports[-1][0],
+                None,
+            )
 
     def _is_new(self, exc: etree.XMLSyntaxError) -> bool:
         return not any(e.message == exc.msg for e in self._parser.error_log)
@@ -168,11 +253,21 @@ def flatten_entities(record: etree._Element) -> None:
         if parent is None:
             continue
         previous = entity.getprevious()
+        # libxml2, recovering, keeps characters XML forbids (`&#x1F;`); lxml refuses to set them again
         if previous is not None:
-            previous.tail = (previous.tail or "") + text
+            previous.tail = xml_safe((previous.tail or "") + text)
         else:
-            parent.text = (parent.text or "") + text
+            parent.text = xml_safe((parent.text or "") + text)
         parent.remove(entity)
+
+
+# What lxml refuses to store: C0 controls but tab and line breaks, surrogates, U+FFFE and U+FFFF.
+_NOT_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` with each character XML cannot hold replaced by U+FFFD."""
+    return _NOT_XML_CHARACTERS.sub("\ufffd", text)
 
 
 # A `&` that does not start a character or entity reference: a not-well-formed feed.

@@ -16,6 +16,7 @@ from lxml import etree
 
 from feedaudit.feeds import flavour as flavours
 from feedaudit.feeds import params as param_roles
+from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import (
     iso_duration_months,
@@ -29,6 +30,7 @@ from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
 from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
+ROOT_TAGS = ("yml_catalog", "{*}yml_catalog")
 RECORD_TAGS = ("offer", "{*}offer")
 NAME_TAGS = ("name", "name_ua", "name_ru")  # also `<name lang="ru">` beside `<name lang="ua">` (Epicentr)
 DESCRIPTION_TAGS = ("description", "description_ua", "description_ru")
@@ -66,8 +68,10 @@ PRESENCE_VALUES = {
 }
 
 
-def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) -> Iterator[Offer | FeedIssue]:
-    records = RecordStream(stream, feed.source, RECORD_TAGS)
+def read(
+    stream: Readable, feed: FeedInfo, *, marketplace: str | None = None, limits: ReadLimits | None = None
+) -> Iterator[Offer | FeedIssue]:
+    records = RecordStream(stream, feed.source, RECORD_TAGS, roots=ROOT_TAGS, limits=limits)
     flavour: str | None = None
     for item in records:
         if isinstance(item, FeedIssue):

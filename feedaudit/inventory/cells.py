@@ -13,7 +13,7 @@ import re
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from feedaudit.feeds.values import parse_bool, parse_decimal
+from feedaudit.feeds.values import MAX_WHOLE_DIGITS, parse_bool, parse_decimal
 from feedaudit.model import Availability
 from feedaudit.text import availability_from_text
 
@@ -74,7 +74,7 @@ def units_to_decimal(units: int) -> Decimal:
 
 def whole_number(text: str) -> int | None:
     """A quantity: `'12'`, `'12.0'`, `'-3'`, `'1 200'`; None when the text is not a whole number."""
-    if text.isdecimal():
+    if text.isdecimal() and len(text) <= MAX_WHOLE_DIGITS:
         return int(text)
     value = parse_decimal(text)
     if value is None or value != value.to_integral_value():

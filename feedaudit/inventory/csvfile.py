@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -83,8 +83,10 @@ def open_csv(path: Path, source: str, *, delimiter: str | None, encoding: str | 
                 f"{source}: cannot tell the column delimiter: the header {first!r} splits into one column on "
                 "comma, semicolon, tab and |; set `delimiter` in [inventory]"
             )
+    before = _stamp(path)
     handle_text = path.open("r", encoding=encoding, errors="strict", newline="")
-    reader = csv.reader(handle_text, delimiter=delimiter)
+    lines = _Lines(handle_text)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         table = split_header(reader, source)
         table.text = True
@@ -93,6 +95,7 @@ def open_csv(path: Path, source: str, *, delimiter: str | None, encoding: str | 
                 f"{source}: the header {table.headers[0]!r} is one column when split on "
                 f"{_NAMES.get(delimiter, delimiter)}; is that the right delimiter?"
             )
+        table.rows = _whole_rows(table.rows, lines, len(table.headers), source, path, before, delimiter)
         yield table
     except UnicodeDecodeError as exc:
         where = _first_undecodable_line(path, encoding)
@@ -103,6 +106,66 @@ def open_csv(path: Path, source: str, *, delimiter: str | None, encoding: str | 
         raise InventoryError(f"{source}: line {reader.line_num}: {exc}") from exc
     finally:
         handle_text.close()
+
+
+class _Lines:
+    """The lines of a text file, keeping those of the record the csv reader is in."""
+
+    def __init__(self, handle: Iterable[str]) -> None:
+        self._lines = iter(handle)
+        self.record: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.record.append(line)
+        return line
+
+
+def _whole_rows(
+    rows: Iterable[Sequence[str]],
+    lines: _Lines,
+    width: int,
+    source: str,
+    path: Path,
+    before: tuple[int, int],
+    delimiter: str,
+) -> Iterator[Sequence[str]]:
+    """The data rows; at the end, an error if the file changed while it was read or was cut off."""
+    last: Sequence[str] | None = None
+    raw_lines: list[str] = []
+    for row in rows:
+        # the reader reads no further than the row it hands over: the lines read so far are that row's
+        last, raw_lines, lines.record = row, lines.record, []
+        yield row
+    if _stamp(path) != before:
+        raise InventoryError(
+            f"{source}: the file changed while it was read; read it again once it is written completely"
+        )
+    raw = "".join(raw_lines)
+    if last is None or not raw:
+        return
+    if _records(raw, delimiter) == _records(raw + "\nX", delimiter):  # a new line went into a cell
+        raise InventoryError(f'{source}: the file ends inside a quoted cell (a " is not closed); was it cut off?')
+    if not raw.endswith(("\n", "\r")) and 0 < len(last) < width:
+        raise InventoryError(
+            f"{source}: the file ends in the middle of a row ({len(last)} of {width} cells, no line end); "
+            "was it cut off?"
+        )
+
+
+def _records(text: str, delimiter: str) -> int:
+    return sum(1 for _ in csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        status = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (status.st_size, status.st_mtime_ns)
 
 
 def _first_undecodable_line(path: Path, encoding: str) -> int | str:

@@ -2,7 +2,8 @@
 
 A JSON file holds a list of objects, or an object with one list of objects in it (`{"items": [...]}`,
 or the key named in `[inventory] table`). A JSON Lines file holds one object per line and is streamed;
-its headers are the keys of the first 1,000 objects. Broken JSON is an `InventoryError` with its line.
+its headers are the keys of the first 1,000 objects. Broken JSON, or JSON nested deeper than the parser
+goes, is an `InventoryError` with its line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from feedaudit.errors import InventoryError
 from feedaudit.inventory.table import Table
 
 HEADER_LOOKAHEAD = 1000
+TOO_DEEP = "JSON nested too deeply to read (lists or objects inside one another hundreds of levels down)"
 
 
 @contextmanager
@@ -32,6 +34,8 @@ def open_json(path: Path, source: str, *, key: str | None) -> Iterator[Table]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InventoryError(f"{source}: line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from exc
+    except RecursionError:
+        raise InventoryError(f"{source}: {TOO_DEEP}") from None
     records = _records(data, source, key)
     for number, record in enumerate(records, start=1):
         if not isinstance(record, Mapping):
@@ -85,6 +89,8 @@ def _parse_lines(lines: Iterable[str], source: str) -> Iterator[Mapping[str, Any
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InventoryError(f"{source}: line {number}: not valid JSON: {exc.msg}") from exc
+        except RecursionError:
+            raise InventoryError(f"{source}: line {number}: {TOO_DEEP}") from None
         if not isinstance(record, Mapping):
             raise InventoryError(f"{source}: line {number} is not an object")
         yield record

@@ -3,9 +3,11 @@
 driver is installed.
 
 Rows come from `[inventory] query`, or from `table` (`schema.table` allowed), or from the database's
-only table. Results are streamed in batches. SQLite files are opened read-only, so a mistyped path is
-an error instead of a new empty database. Connection and query failures are `InventoryError`s with
-the database's own reason and the URL without its password.
+only table. Results are streamed in batches. Reading is read-only, whatever the query says: SQLite files
+are opened read-only (so a mistyped path is an error instead of a new empty database) with an
+authorizer that allows reading only (no ATTACH, which `VACUUM INTO` also needs, no writes, no pragma
+settings); PostgreSQL sessions and their transaction are read-only. Connection and query failures are
+`InventoryError`s with the database's own reason and the URL without its password.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def open_sql(url: str, *, table: str | None, query: str | None) -> Iterator[Tabl
     shown = shown_url(url)
     try:
         with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             statement = _statement(connection, shown, table, query)
             result = connection.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(statement)
             headers = [str(name) for name in result.keys()]  # noqa: SIM118 (a Result, not a dict)
@@ -49,6 +53,8 @@ def open_sql(url: str, *, table: str | None, query: str | None) -> Iterator[Tabl
         raise InventoryError(f"{shown}: no table {exc.args[0]!r}{_tables_hint(engine)}") from exc
     except sa_exc.DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        if reason in ("not authorized", "authorization denied"):  # the SQLite authorizer's refusal
+            reason = "the inventory is only read: the query may not write, attach files or change settings"
         raise InventoryError(f"{shown}: {reason}") from exc
     except sa_exc.SQLAlchemyError as exc:
         raise InventoryError(f"{shown}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
@@ -71,6 +77,7 @@ def _engine(url: str) -> Any:
         connect_args: dict[str, Any] = {}
         if backend in ("postgresql", "postgres"):
             connect_args["connect_timeout"] = CONNECT_TIMEOUT
+            connect_args["options"] = "-c default_transaction_read_only=on"
         return sa.create_engine(parsed, connect_args=connect_args)
     except (sa_exc.NoSuchModuleError, ModuleNotFoundError) as exc:
         shown = parsed.render_as_string(hide_password=True)
@@ -89,9 +96,36 @@ def _sqlite_engine(parsed: Any) -> Any:
         raise InventoryError(f"sqlite:///{database}: no such database file")
 
     def connect() -> sqlite3.Connection:
-        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        connection.set_authorizer(_read_only)
+        return connection
 
     return sa.create_engine("sqlite://", creator=connect)
+
+
+# What a reading query does: select, read columns, call functions, recurse (WITH RECURSIVE), and the
+# transactions the driver opens. Everything else (ATTACH / VACUUM INTO, writes, temp tables) is denied.
+_READING = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_TRANSACTION}
+_SQLITE_RECURSIVE = 33  # not named by the sqlite3 module of every Python
+# Pragmas whose argument names what to describe, not a value to set (SQLAlchemy reflects with them).
+_DESCRIBING_PRAGMAS = {
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+}
+
+
+def _read_only(action: int, first: str | None, second: str | None, database: str | None, source: str | None) -> int:
+    """SQLite authorizer: allow reading only; a pragma only in its reading form (no value to set)."""
+    if action in _READING or action == _SQLITE_RECURSIVE:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and (second is None or (first or "").casefold() in _DESCRIBING_PRAGMAS):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 def _statement(connection: Any, shown: str, table: str | None, query: str | None) -> Any:

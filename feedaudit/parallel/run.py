@@ -107,7 +107,9 @@ def _plan_split(unit: FeedAudit, spec: str, progress: ByteProgress | None) -> Sp
     if layout is None:
         return None
     probe = FeedInfo(source=feed.source, dialect=sniffed.dialect, root=sniffed.root)
-    first = list(read_records(io.BytesIO(probe_document(layout)), probe, sniffed.dialect, settings.profile))
+    first = list(
+        read_records(io.BytesIO(probe_document(layout)), probe, sniffed.dialect, settings.profile, settings.limits)
+    )
     if len(first) != 1 or not isinstance(first[0], Offer):
         return None
     part_bytes = parallel.part_bytes or min(max(MIN_PART_BYTES, size // (workers * PARTS_PER_WORKER)), MAX_PART_BYTES)
@@ -200,7 +202,9 @@ class Split:
                     rest = Range(part.start, layout.size, part.newlines_before, last=True, indent=part.indent)
                     reader = RangeReader(layout, rest)
                     try:
-                        yield from unit.check_items(read_records(reader, feed, layout.dialect, marketplace))
+                        yield from unit.check_items(
+                            read_records(reader, feed, layout.dialect, marketplace, unit.rules.settings.limits)
+                        )
                     finally:
                         reader.close()
                     break
@@ -310,7 +314,7 @@ def _audit_range(part: Range) -> RangeResult:
     index = 0
     reader = RangeReader(layout, part)
     try:
-        for item in read_records(reader, unit.feed, layout.dialect, _WORKER.marketplace):
+        for item in read_records(reader, unit.feed, layout.dialect, _WORKER.marketplace, main.rules.settings.limits):
             if isinstance(item, FeedIssue):
                 return RangeResult(part, failed=True)
             unit.refresh()

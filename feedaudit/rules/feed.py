@@ -179,6 +179,11 @@ def feed_size_limit(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[P
     Reports a feed (after decompression) larger than the configured limit (`max-feed-bytes`,
     8 GiB by default). The offers before the limit are audited; the rest are not read.
 
+    The reader's other caps (`[limits]`) end the feed the same way, at the line where one is exceeded:
+    offers in one feed (`max-offers`), elements inside one offer (`max-offer-elements`), child elements
+    of any one element (`max-children`), attributes of one element (`max-attributes`), bytes of one
+    field or tag (`max-field-bytes`), and bytes before the root element (`max-preamble-bytes`).
+
     ## Why is this bad?
     Marketplaces cap feed size (Google: 4 GB per file) and reject or truncate larger ones. A small
     compressed file that expands past the limit is also how a decompression bomb looks.

@@ -150,3 +150,26 @@ def test_postgres_missing_table_lists_the_tables(postgres_url: str) -> None:
     )
     assert result.exit_code == 2
     assert "no table 'stock'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT sku, price, lo_create(0) FROM shop.stock",
+        "SELECT sku, price, set_config('default_transaction_read_only', 'off', false), lo_create(0) FROM shop.stock",
+    ],
+)
+def test_postgres_query_may_only_read(postgres_url: str, query: str) -> None:
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT count(*) FROM shop.stock")).scalar_one()
+    result = CliRunner().invoke(
+        main,
+        ["check", str(INVENTORY_FIXTURES / "feed.xml"), "--inventory", postgres_url, "--inventory-query", query],
+    )
+    assert result.exit_code == 2, result.output
+    assert "read-only transaction" in result.stderr, result.stderr
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM shop.stock")).scalar_one() == rows
+        assert connection.execute(sa.text("SELECT count(*) FROM pg_largeobject_metadata")).scalar_one() == 0
+    engine.dispose()
