@@ -186,7 +186,12 @@ class Engine:
         run = _FeedRun(feed)
         pending_listings: list[Offer] = []
         options = ReadOptions(
-            source=SourceOptions(max_bytes=self.settings.max_feed_bytes, timeout=self.settings.timeout),
+            source=SourceOptions(
+                max_bytes=self.settings.max_feed_bytes,
+                timeout=self.settings.timeout,
+                deadline=self.settings.feed_deadline,
+                allow_private=self.settings.listings.private_networks(),
+            ),
             marketplace=self.settings.profile,
             on_progress=self._progress_for(feed.source),
         )
