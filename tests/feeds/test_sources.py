@@ -14,10 +14,9 @@ import trustme
 from click.testing import CliRunner
 
 from feedaudit.cli import main
-from feedaudit.feeds.source import SourceOptions, open_source
-from feedaudit.model import FeedIssueKind
 from feedaudit.feeds import ReadOptions, read_feed
-from feedaudit.model import FeedInfo, FeedIssue, Offer
+from feedaudit.feeds.source import SourceOptions, open_source
+from feedaudit.model import FeedInfo, FeedIssue, FeedIssueKind, Offer
 from tests.feeds.conftest import Read, read
 from tests.loopback import Route, serve
 
