@@ -123,4 +123,5 @@ def gzip_page_bomb(megabytes: int, layers: int = 1) -> bytes:
 
 def brotli_bomb(megabytes: int, unit: bytes = b" ", head: bytes = b"<html><body>") -> bytes:
     """`head` then `megabytes` MiB of `unit`, brotli-compressed (64 MiB pack into ~100 bytes)."""
-    return brotli.compress(head + unit * (megabytes * MIB // len(unit)), quality=5)
+    packed: bytes = brotli.compress(head + unit * (megabytes * MIB // len(unit)), quality=5)
+    return packed
