@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ipaddress import ip_network
 from pathlib import Path
 
+import httpcore
 import pytest
 from click.testing import CliRunner
 
@@ -237,9 +238,17 @@ def test_address_spellings_are_judged_after_resolution(host: str) -> None:
         "http://[64:ff9b::a9fe:a9fe]/",
     ],
 )
-def test_allow_private_never_reaches_link_local(url: str, tmp_path: Path) -> None:
-    """Refused before any connection is tried: nothing is contacted."""
+def test_allow_private_never_reaches_link_local(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused before any connection is tried; should the guard fail, the test fails without contacting anything."""
+    attempts: list[str] = []
+
+    def no_connection(self: object, host: str, port: int, *args: object, **kwargs: object) -> None:
+        attempts.append(host)
+        raise httpcore.ConnectError("the test allows no connection")
+
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", no_connection)
     report = check(tmp_path, url, "--allow-private")
+    assert attempts == []
     findings = report["findings"]
     assert isinstance(findings, list)
     assert [f["code"] for f in findings] == ["FD003"]
