@@ -122,6 +122,10 @@ def gzip_page_bomb(megabytes: int, layers: int = 1) -> bytes:
 
 
 def brotli_bomb(megabytes: int, unit: bytes = b" ", head: bytes = b"<html><body>") -> bytes:
-    """`head` then `megabytes` MiB of `unit`, brotli-compressed (64 MiB pack into ~100 bytes)."""
-    packed: bytes = brotli.compress(head + unit * (megabytes * MIB // len(unit)), quality=5)
+    """`head` then `megabytes` MiB of `unit`, brotli-compressed (64 MiB pack into ~100 bytes), made a
+    MiB at a time so that making it costs no memory."""
+    packer = brotli.Compressor(quality=5)
+    megabyte = (unit * (MIB // len(unit) + 1))[:MIB]
+    parts = [packer.process(head)] + [packer.process(megabyte) for _ in range(megabytes)]
+    packed: bytes = b"".join(parts) + packer.finish()
     return packed
