@@ -126,3 +126,17 @@ def test_json_ld_nested_too_deep_is_skipped_with_a_note() -> None:
     listing = read_html(page.encode(), "https://shop.example.ua/p")
     assert listing.price == Decimal("12")
     assert listing.markup_errors == ("JSON-LD block 1 nests deeper than 64 levels; it was skipped",)
+
+
+def test_aggregate_offer_with_priceless_nested_offers_reads_the_range() -> None:
+    # the shape of schema.org's AggregateOffer example: nested offers that only name where to buy
+    page = b"""<html><head><script type="application/ld+json">
+    {"@context": "https://schema.org", "@type": "Product", "name": "Nokia 3310",
+     "offers": {"@type": "AggregateOffer", "lowPrice": "20.00", "highPrice": "100.00",
+                "priceCurrency": "USD", "offerCount": "2",
+                "offers": [{"@type": "Offer", "url": "https://a.example/nokia-3310"},
+                           {"@type": "Offer", "url": "https://b.example/nokia-3310"}]}}
+    </script></head><body></body></html>"""
+    listing = read_html(page, "https://shop.example/nokia", "text/html", None)
+    assert (listing.price, listing.high_price, listing.currency) == (Decimal("20.00"), Decimal("100.00"), "USD")
+    assert listing.sources["price"] == "json-ld"
