@@ -96,6 +96,7 @@ def shop(routes: dict[str, Reply]) -> Iterator[ShopServer]:
 
 
 Case = Callable[[Path], Outcome]
+FEED_BOMBS = {"feed gzip,gzip bomb", "feed br bomb"}
 
 
 def served(routes: dict[str, Reply], command: str, path: str = "/x", *extra: str) -> Case:
@@ -180,6 +181,11 @@ def cases(quick: bool, good: str) -> dict[str, tuple[str, Case]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="leave out the trickling servers")
+    parser.add_argument(
+        "--feed-bombs",
+        action="store_true",
+        help="also the feed bombs (their NUL bytes reach the XML reader, whose own text cap is needed first)",
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
@@ -189,6 +195,8 @@ def main() -> None:
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         print(f"{'case':34} {'input':>22} {'time':>8} {'peak RSS':>10} {'exit':>4}  outcome")
         for label, (size, case) in cases(options.quick, str(good)).items():
+            if label in FEED_BOMBS and not options.feed_bombs:
+                continue
             outcome = case(directory)
             print(
                 f"{label:34} {size:>22} {outcome.seconds:7.2f}s {outcome.peak_mib:7.0f} MiB {outcome.exit_code:>4}  "
