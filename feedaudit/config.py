@@ -47,6 +47,12 @@ class Settings(Section):
     )
     max_feed_bytes: int = Field(default=8 * 1024**3, gt=0, description="Cap on a feed's decompressed size.")
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
+    feed_deadline: float = Field(
+        default=45.0,
+        gt=0,
+        description="Seconds a feed download may wait on the network in all, plus one for each 64 KiB received "
+        "(a stalled or trickling server is cut off; a large feed that keeps arriving is not).",
+    )
     feeds_per_host: int = Field(
         default=2, ge=1, description="With several feeds in parallel: at most this many fetched from one host at once."
     )

@@ -106,7 +106,12 @@ class FeedAudit:
         """Read and audit the whole feed `spec`: every item, then the end-of-feed rules."""
         settings = self.rules.settings
         options = ReadOptions(
-            source=SourceOptions(max_bytes=settings.max_feed_bytes, timeout=settings.timeout),
+            source=SourceOptions(
+                max_bytes=settings.max_feed_bytes,
+                timeout=settings.timeout,
+                deadline=settings.feed_deadline,
+                allow_private=settings.listings.private_networks(),
+            ),
             marketplace=settings.profile,
             on_progress=on_progress,
             limits=settings.limits,

@@ -202,7 +202,7 @@ def test_the_pool_fetches_at_most_feeds_per_host_from_one_server(tmp_path: Path,
     with running(server):
         urls = [server.url(f"/feed{n}.xml") for n in range(6)]
         (tmp_path / "shops.txt").write_text("\n".join(urls) + "\n", "utf-8")
-        args = ["check", "--feeds-from", str(tmp_path / "shops.txt"), "--jobs", "3", "--statistics"]
+        args = ["check", "--feeds-from", str(tmp_path / "shops.txt"), "--jobs", "3", "--statistics", "--allow-private"]
         args += ["--config", str(tmp_path / "feedaudit.toml")]
         result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output

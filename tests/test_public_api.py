@@ -69,6 +69,7 @@ def test_all_is_the_public_api() -> None:
         "unit",
         "ruleset",
         "collaborators",
+        "decoding",
     }
     assert public - submodules == EXPECTED_API
 

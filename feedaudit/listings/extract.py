@@ -87,6 +87,9 @@ _VISIBLE_PRICE = re.compile(
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_\-]+)""", re.I)
 _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([a-z0-9_\-]+)", re.I)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+MAX_JSON_DEPTH = 64  # real JSON-LD nests a dozen levels; json.loads would recurse until RecursionError
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
 _LINE_COMMENT = re.compile(r"^\s*//.*$", re.M)
 _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _AREA_LIMIT = 300
@@ -272,6 +275,9 @@ def _load_block(text: str, number: int, errors: list[str]) -> Any:
     if not text.strip():
         errors.append(f"JSON-LD block {number} is empty")
         return None
+    if _too_deep(text):
+        errors.append(f"JSON-LD block {number} nests deeper than {MAX_JSON_DEPTH} levels; it was skipped")
+        return None
     try:
         return json.loads(text, strict=False)
     except ValueError as exc:
@@ -282,6 +288,9 @@ def _load_block(text: str, number: int, errors: list[str]) -> Any:
     repaired = _TRAILING_COMMA.sub(r"\1", repaired)
     if "&quot;" in repaired or "&#" in repaired:
         repaired = html.unescape(repaired)
+    if _too_deep(repaired):
+        errors.append(f"JSON-LD block {number} nests deeper than {MAX_JSON_DEPTH} levels; it was skipped")
+        return None
     try:
         data = json.loads(repaired, strict=False)
     except ValueError:
@@ -289,6 +298,19 @@ def _load_block(text: str, number: int, errors: list[str]) -> Any:
         return None
     errors.append(f"JSON-LD block {number} is not valid JSON ({first_error}); it was read after repair")
     return data
+
+
+def _too_deep(text: str) -> bool:
+    """Whether the arrays and objects of a JSON text nest deeper than `MAX_JSON_DEPTH` (strings ignored)."""
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        if bracket.group() in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def _types(node: Mapping[str, Any]) -> set[str]:

@@ -8,8 +8,11 @@ and obeyed for the `feedaudit` user agent (RFC 9309: 4xx means allow all, 5xx or
 disallow all). Requests are retried on 408, 425, 429, 500, 502, 503, 504 and on dropped connections
 or timeouts, honouring `Retry-After` up to `max-retry-after`, else with doubling backoff and jitter.
 Redirects are followed by hand, so each hop passes robots.txt, the politeness gate and the address
-guard (see `guard.py`); a loop or too many hops ends the fetch. Bodies are streamed and cut at
-`max-bytes` (decoded size, so compression cannot smuggle a bomb past the cap).
+guard (see `guard.py`); a loop or too many hops ends the fetch. Bodies are streamed raw, their
+`Content-Encoding` undone by `feedaudit.decoding` and cut at `max-bytes` of decoded size, so
+compression cannot smuggle a bomb past the cap. A page has a wall-clock `deadline` for all its
+requests together (time waiting for its turn does not count), on top of the per-read `timeout`, so a
+server that trickles its headers or body a byte at a time ends the page instead of stalling the run.
 
 A fetch never raises for what a server does: the `Page` carries the status or the reason it failed.
 """
@@ -34,7 +37,8 @@ from aiolimiter import AsyncLimiter
 from protego import Protego
 
 from feedaudit._version import __version__
-from feedaudit.listings.cache import PageCache
+from feedaudit.decoding import ACCEPT_ENCODING, ContentDecoder, DecodingError, OutputTooLargeError
+from feedaudit.listings.cache import CacheEntry, PageCache
 from feedaudit.listings.guard import AddressRefusedError, Guard, GuardedBackend
 from feedaudit.listings.settings import ListingsSettings
 
@@ -64,8 +68,22 @@ class FetchError(Exception):
     """A request that ended without a usable response; the message says why."""
 
 
-class _BodyTooLargeError(Exception):
-    pass
+class _BodyError(Exception):
+    """A body over its cap, or one that cannot be decoded."""
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What is left of a page's deadline (see `Crawler._get`)."""
+
+    seconds: float
+    spent: float = 0.0
+
+    def left(self) -> float:
+        return self.seconds - self.spent
+
+    def message(self) -> str:
+        return f"no complete response within the {self.seconds:g}-second deadline"
 
 
 @dataclass(slots=True)
@@ -190,7 +208,11 @@ class Crawler:
     async def __aenter__(self) -> Crawler:
         self._client = httpx.AsyncClient(
             transport=self._transport,
-            headers={"User-Agent": self.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
+            headers={
+                "User-Agent": self.user_agent,
+                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             timeout=httpx.Timeout(self.settings.timeout, pool=None),
             follow_redirects=False,
             trust_env=False,
@@ -243,6 +265,7 @@ class Crawler:
         redirects: list[str] = []
         current = url
         attempts = 0
+        budget = _Budget(self.settings.deadline)
         try:
             for _hop in range(self.settings.max_redirects + 1):
                 problem = _unfetchable(current)
@@ -252,7 +275,7 @@ class Crawler:
                 if not robots.allows(current):
                     reason = robots.reason or "robots.txt disallows it for feedaudit"
                     return Page(url, final_url=current, error=reason, redirects=tuple(redirects), attempts=attempts)
-                response = await self._get(current, want_body=True)
+                response = await self._get(current, budget, want_body=True)
                 attempts += response.attempts
                 location = response.headers.get("location")
                 if response.status in REDIRECT_STATUSES and location:
@@ -310,9 +333,10 @@ class Crawler:
 
     async def _load_robots(self, origin: str) -> _Robots:
         current = f"{origin}/robots.txt"
+        budget = _Budget(self.settings.deadline)
         try:
             for _hop in range(ROBOTS_MAX_REDIRECTS + 1):
-                response = await self._get(current, want_body=True, body_cap=ROBOTS_MAX_BYTES, cache=False)
+                response = await self._get(current, budget, want_body=True, body_cap=ROBOTS_MAX_BYTES, cache=False)
                 location = response.headers.get("location")
                 if response.status in REDIRECT_STATUSES and location:
                     current = urljoin(current, location.strip())
@@ -351,8 +375,19 @@ class Crawler:
             self._hosts[key] = host
         return host
 
-    async def _get(self, url: str, *, want_body: bool, body_cap: int | None = None, cache: bool = True) -> _Response:
-        """One GET with retries and politeness; raises `FetchError` when no response is usable."""
+    async def _get(
+        self,
+        url: str,
+        budget: _Budget,
+        *,
+        want_body: bool,
+        body_cap: int | None = None,
+        cache: bool = True,
+    ) -> _Response:
+        """One GET with retries and politeness; raises `FetchError` when no response is usable.
+
+        Every attempt runs under what is left of `budget`: time in requests counts, waiting for a
+        turn (politeness, retry delays) does not."""
         assert self._client is not None, "use the crawler as an async context manager"
         assert self._slots is not None
         host = self._host(urlsplit(url).hostname or "")
@@ -360,44 +395,72 @@ class Crawler:
         headers = entry.conditional_headers() if entry is not None else {}
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
-            last = attempt == attempts - 1
-            delay: float | None = None
             async with host.semaphore:
                 wait = host.pause_until - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 await host.limiter.acquire()
                 async with self._slots:
+                    if budget.left() <= 0:
+                        raise FetchError(budget.message())
+                    started = time.monotonic()
                     try:
-                        self.requests += 1
-                        async with self._client.stream("GET", url, headers=headers) as response:
-                            status = response.status_code
-                            if status in RETRY_STATUSES and not last:
-                                delay = self._retry_delay(response, attempt)
-                                if delay is None:  # Retry-After beyond the cap: stop here
-                                    return _Response(status, response.headers, attempts=attempt + 1)
-                                if status in {429, 503}:
-                                    host.pause(delay)
-                            elif status == 304 and entry is not None and self.cache is not None:
-                                self.cache.hits += 1
-                                return _Response(200, entry.headers, entry.body, from_cache=True, attempts=attempt + 1)
-                            else:
-                                body = b""
-                                if want_body and 200 <= status < 300:
-                                    body = await _read_capped(response, body_cap or self.settings.max_bytes)
-                                    if cache and self.cache is not None:
-                                        self.cache.store(url, response.headers, body)
-                                return _Response(status, response.headers, body, attempts=attempt + 1)
-                    except AddressRefusedError as exc:
-                        raise FetchError(str(exc)) from exc
-                    except _BodyTooLargeError as exc:
-                        raise FetchError(str(exc)) from exc
-                    except httpx.TransportError as exc:
-                        if last or not _retryable(exc):
-                            raise FetchError(describe(exc)) from exc
-                        delay = self._backoff(attempt)
-            await asyncio.sleep(delay or 0)
+                        async with asyncio.timeout(budget.left()):
+                            outcome = await self._attempt(
+                                url, headers, entry, host, attempt, want_body=want_body, body_cap=body_cap, cache=cache
+                            )
+                    except TimeoutError as exc:
+                        raise FetchError(budget.message()) from exc
+                    finally:
+                        budget.spent += time.monotonic() - started
+            if isinstance(outcome, _Response):
+                return outcome
+            await asyncio.sleep(outcome)
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        url: str,
+        headers: dict[str, str],
+        entry: CacheEntry | None,
+        host: _Host,
+        attempt: int,
+        *,
+        want_body: bool,
+        body_cap: int | None,
+        cache: bool,
+    ) -> _Response | float:
+        """One request: the response, or the delay before the next attempt."""
+        assert self._client is not None
+        last = attempt == self.settings.retries
+        try:
+            self.requests += 1
+            async with self._client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                if status in RETRY_STATUSES and not last:
+                    delay = self._retry_delay(response, attempt)
+                    if delay is None:  # Retry-After beyond the cap: stop here
+                        return _Response(status, response.headers, attempts=attempt + 1)
+                    if status in {429, 503}:
+                        host.pause(delay)
+                    return delay
+                if status == 304 and entry is not None and self.cache is not None:
+                    self.cache.hits += 1
+                    return _Response(200, entry.headers, entry.body, from_cache=True, attempts=attempt + 1)
+                body = b""
+                if want_body and 200 <= status < 300:
+                    body = await _read_capped(response, body_cap or self.settings.max_bytes)
+                    if cache and self.cache is not None:
+                        self.cache.store(url, response.headers, body)
+                return _Response(status, response.headers, body, attempts=attempt + 1)
+        except AddressRefusedError as exc:
+            raise FetchError(str(exc)) from exc
+        except _BodyError as exc:
+            raise FetchError(str(exc)) from exc
+        except httpx.TransportError as exc:
+            if last or not _retryable(exc):
+                raise FetchError(describe(exc)) from exc
+            return self._backoff(attempt)
 
     def _retry_delay(self, response: httpx.Response, attempt: int) -> float | None:
         asked = retry_after(response.headers.get("retry-after"))
@@ -430,14 +493,24 @@ def _unfetchable(url: str) -> str | None:
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    """The body, its `Content-Encoding` undone here (see `feedaudit.decoding`), cut at `cap` decoded bytes."""
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > cap and "content-encoding" not in response.headers:
-        raise _BodyTooLargeError(f"page is larger than the {cap:,}-byte cap (Content-Length {int(length):,})")
+        raise _BodyError(f"page is larger than the {cap:,}-byte cap (Content-Length {int(length):,})")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > cap:
-            raise _BodyTooLargeError(f"page is larger than the {cap:,}-byte cap")
-        chunks.append(chunk)
+    try:
+        decoder = ContentDecoder(response.headers.get("content-encoding"), max_output=cap)
+        async for raw in response.aiter_raw():
+            decoder.give(raw)
+            while data := decoder.take(cap - size + 1):
+                size += len(data)
+                if size > cap:
+                    raise _BodyError(f"page is larger than the {cap:,}-byte cap")
+                chunks.append(data)
+        decoder.end()
+    except OutputTooLargeError as exc:
+        raise _BodyError(f"page is larger than the {cap:,}-byte cap ({exc})") from exc
+    except DecodingError as exc:
+        raise _BodyError(f"cannot decode the page: {exc}") from exc
     return b"".join(chunks)

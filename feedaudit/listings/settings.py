@@ -27,6 +27,12 @@ class ListingsSettings(Section):
     rate: float = Field(default=1.0, gt=0, description="Requests per second to one host at most.")
     concurrency: int = Field(default=16, ge=1, le=512, description="Requests in flight in all at most.")
     timeout: float = Field(default=20.0, gt=0, description="Seconds for each phase of a request.")
+    deadline: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a page may spend on the network in all (every redirect hop and retry; robots.txt "
+        "has its own), however the server trickles its bytes.",
+    )
     max_bytes: int = Field(default=5 * 1024**2, gt=0, description="Cap on a page's (decoded) size.")
     max_redirects: int = Field(default=5, ge=0, le=30, description="Redirects followed per page.")
     retries: int = Field(default=2, ge=0, le=10, description="Retries on 408, 425, 429, 5xx and dropped connections.")
@@ -43,7 +49,8 @@ class ListingsSettings(Section):
     )
     allow_private: bool | list[str] = Field(
         default=False,
-        description="Fetch pages on private, loopback and link-local addresses: `true`, or a list of networks.",
+        description="Connect to non-public addresses (pages, robots.txt and feed URLs alike): `true` for all "
+        "but link-local (cloud metadata), or a list of networks, link-local ones included when listed.",
     )
 
     @field_validator("sample")

@@ -6,6 +6,7 @@ import gzip
 import json
 import ssl
 import zipfile
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,13 @@ import trustme
 from click.testing import CliRunner
 
 from feedaudit.cli import main
+from feedaudit.feeds import ReadOptions, read_feed
 from feedaudit.feeds.source import SourceOptions, open_source
-from feedaudit.model import FeedIssueKind
-from tests.feeds.conftest import read
+from feedaudit.model import FeedInfo, FeedIssue, FeedIssueKind, Offer
+from tests.feeds.conftest import Read, read
 from tests.loopback import Route, serve
+
+LOOPBACK = (ip_network("127.0.0.0/8"),)  # the test servers' addresses, refused unless allowed
 
 PROM_IDS = ["KT-1001", "KT-1002", "VC-2001", "VC-2001", None]
 
@@ -30,6 +34,18 @@ def _big_feed(offers: int) -> bytes:
         b'<?xml version="1.0" encoding="UTF-8"?>\n<yml_catalog><shop><name>S</name><offers>\n'
         + b"".join(_offer(n) for n in range(offers))
         + b"</offers></shop></yml_catalog>\n"
+    )
+
+
+def fetch(url: str, **options: object) -> Read:
+    """Read a feed URL on a loopback test server (loopback allowed, as `--allow-private` does)."""
+    feed = FeedInfo(source=url)
+    source = SourceOptions(allow_private=LOOPBACK, **options)  # type: ignore[arg-type]
+    items = list(read_feed(url, feed, ReadOptions(source=source)))
+    return Read(
+        [i for i in items if isinstance(i, Offer)],
+        [i for i in items if isinstance(i, FeedIssue)],
+        feed,
     )
 
 
@@ -122,18 +138,20 @@ def test_url_served_over_loopback(feeds_dir: Path) -> None:
     }
     with serve(routes) as server:
         for path in ("/feed.xml", "/feed.xml.gz", "/moved"):
-            got = read(server.url(path))
+            got = fetch(server.url(path))
             assert not got.issues, path
             assert [o.offer_id for o in got.offers] == PROM_IDS, path
             assert got.offers[2].lines["price"] == 47
             assert got.offers[0].source == server.url(path)
-        rozetka = read(server.url("/compressed.xml"))  # transfer compression is undone by the client
+        rozetka = fetch(server.url("/compressed.xml"))  # transfer compression is undone by the fetcher
         assert [o.offer_id for o in rozetka.offers] == ["HP-501", "HP-502", "NB-900", "NB-900"]
 
 
 def test_url_http_error_is_an_unreadable_feed_finding() -> None:
     with serve({}) as server:
-        result = CliRunner().invoke(main, ["check", server.url("/missing.xml"), "--output-format", "json"])
+        result = CliRunner().invoke(
+            main, ["check", server.url("/missing.xml"), "--allow-private", "--output-format", "json"]
+        )
     assert result.exit_code == 1
     findings = json.loads(result.stdout)["findings"]
     assert [(f["code"], f["source"]) for f in findings] == [("FD003", server.url("/missing.xml"))]
@@ -143,7 +161,7 @@ def test_url_http_error_is_an_unreadable_feed_finding() -> None:
 def test_refused_connection_is_an_unreadable_feed_finding() -> None:
     with serve({}) as server:
         url = server.url("/feed.xml")
-    got = read(url)  # the server is gone: nothing listens on that port any more
+    got = fetch(url)  # the server is gone: nothing listens on that port any more
     assert [i.kind for i in got.issues] == [FeedIssueKind.UNREADABLE]
     assert "cannot fetch" in got.issues[0].message
 
@@ -156,6 +174,7 @@ def test_url_body_over_the_size_cap(tmp_path: Path) -> None:
             [
                 "check",
                 server.url("/big.xml"),
+                "--allow-private",
                 "--max-feed-bytes",
                 "20000",
                 "--select",
@@ -218,7 +237,7 @@ def test_https_feed_from_a_server_with_a_private_ca(
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
     with serve({"/feed.xml": Route((feeds_dir / "prom.xml").read_bytes())}, tls=_tls_server_context(ca)) as server:
         assert server.base.startswith("https://")
-        got = read(server.url("/feed.xml"))
+        got = fetch(server.url("/feed.xml"))
     assert not got.issues
     assert [o.offer_id for o in got.offers] == PROM_IDS
 
@@ -230,7 +249,7 @@ def test_https_feed_with_an_untrusted_certificate_is_a_finding(
     trusted.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
     with serve({"/feed.xml": Route((feeds_dir / "prom.xml").read_bytes())}, tls=_tls_server_context(other)) as server:
-        result = CliRunner().invoke(main, ["check", server.url("/feed.xml")])
+        result = CliRunner().invoke(main, ["check", server.url("/feed.xml"), "--allow-private"])
         assert server.requests == []  # the handshake failed: no request was ever made
     assert result.exit_code == 1
     [line] = [line for line in result.stdout.splitlines() if "FD003" in line]

@@ -115,6 +115,19 @@ def test_multiplier_words_are_not_read_as_a_price() -> None:
     assert read_html(html, "https://shop.example/p").price is None
 
 
+def test_json_ld_nested_too_deep_is_skipped_with_a_note() -> None:
+    """100,000 nested arrays would make json.loads recurse until RecursionError; strings do not count."""
+    deep = "[" * 100_000 + "]" * 100_000
+    brackets_in_a_string = '{"@type": "Product", "name": "' + "[" * 500 + '", "offers": {"price": "12"}}'
+    page = (
+        f'<html><head><script type="application/ld+json">{deep}</script>'
+        f'<script type="application/ld+json">{brackets_in_a_string}</script></head></html>'
+    )
+    listing = read_html(page.encode(), "https://shop.example.ua/p")
+    assert listing.price == Decimal("12")
+    assert listing.markup_errors == ("JSON-LD block 1 nests deeper than 64 levels; it was skipped",)
+
+
 def test_aggregate_offer_with_priceless_nested_offers_reads_the_range() -> None:
     # the shape of schema.org's AggregateOffer example: nested offers that only name where to buy
     page = b"""<html><head><script type="application/ld+json">

@@ -25,10 +25,30 @@ from feedaudit.listings.settings import ListingsSettings, parse_sample
         ("0.0.0.0", "unspecified"),
         ("224.0.0.1", "multicast"),
         ("::ffff:127.0.0.1", "loopback"),
-        ("100.64.0.1", "non-public"),
+        ("100.64.0.1", "shared"),
         ("fd00::1", "private"),
+        ("0.1.2.3", "unspecified"),
+        ("198.18.0.1", "reserved"),
+        ("192.0.2.1", "reserved"),
+        ("240.0.0.1", "reserved"),
+        ("255.255.255.255", "reserved"),
+        ("fec0::1", "private"),
+        ("ff02::1", "multicast"),
+        ("2001:db8::1", "reserved"),
+        ("2001::1", "reserved"),
+        ("::10.0.0.1", "reserved"),
+        ("4000::1", "reserved"),
+        ("::ffff:169.254.169.254", "link-local"),
+        ("2002:a00:1::1", "private"),
+        ("2002:7f00:1::", "loopback"),
+        ("2002:a9fe:a9fe::1", "link-local"),
+        ("64:ff9b::a00:1", "private"),
+        ("64:ff9b::a9fe:a9fe", "link-local"),
+        ("64:ff9b:1::1", "private"),
         ("8.8.8.8", None),
         ("2606:4700::1111", None),
+        ("2002:808:808::1", None),
+        ("64:ff9b::808:808", None),
     ],
 )
 def test_address_kinds(address: str, kind: str | None) -> None:
@@ -42,6 +62,22 @@ def test_guard_allows_only_listed_networks() -> None:
     assert Guard(True).refusal(ip_address("10.0.0.1")) is None
     with pytest.raises(AddressRefusedError, match=r"169\.254\.169\.254: link-local"):
         Guard(False).check("169.254.169.254", ["169.254.169.254"])
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "fe80::1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe"])
+def test_allow_private_never_opens_link_local(address: str) -> None:
+    """`--allow-private` lets private and loopback addresses through, but never cloud metadata."""
+    assert Guard(True).refusal(ip_address(address)) == "link-local"
+    with pytest.raises(AddressRefusedError, match="name the network in allow-private"):
+        Guard(True).check("metadata.internal", [address])
+
+
+def test_link_local_is_allowed_when_its_network_is_named() -> None:
+    guard = Guard([ip_network("169.254.169.254/32"), ip_network("127.0.0.1/32")])
+    assert guard.refusal(ip_address("169.254.169.254")) is None
+    assert guard.refusal(ip_address("::ffff:169.254.169.254")) is None  # the same address, IPv6-mapped
+    assert guard.refusal(ip_address("::ffff:127.0.0.1")) is None
+    assert guard.refusal(ip_address("169.254.1.1")) == "link-local"
 
 
 def test_backend_refuses_before_connecting() -> None:
