@@ -42,6 +42,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,7 +192,8 @@ def _insert_after(marker: bytes) -> Callable[[bytes, random.Random, Sequence[byt
 
 
 def _find_all(data: bytes, marker: bytes, limit: int = 2_000) -> list[int]:
-    found, start = [], 0
+    found: list[int] = []
+    start = 0
     while len(found) < limit:
         index = data.find(marker, start)
         if index < 0:
@@ -223,7 +225,7 @@ MUTATIONS: tuple[tuple[str, Callable[[bytes, random.Random, Sequence[bytes]], tu
 def mutate(seed: bytes, rng: random.Random, seeds: Sequence[bytes]) -> tuple[bytes, list[str]]:
     data, steps = seed, []
     for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
-        name, mutation = rng.choice(MUTATIONS)
+        _name, mutation = rng.choice(MUTATIONS)
         data, step = mutation(data, rng, seeds)
         steps.append(step)
         if len(data) > MAX_CASE_BYTES:
@@ -270,7 +272,7 @@ def worker(memory: int) -> int:
     if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     sys.setrecursionlimit(10_000)  # as deep as a real run can go, no deeper
-    import warnings  # noqa: PLC0415 - the worker's own set-up
+    import warnings
 
     warnings.simplefilter("ignore")
     run = _case_runner()
@@ -285,18 +287,18 @@ def worker(memory: int) -> int:
 
 
 def _case_runner() -> Callable[[str, Path], dict[str, str]]:
-    from feedaudit.config import Settings  # noqa: PLC0415 - only the worker imports feedaudit
-    from feedaudit.engine import Engine  # noqa: PLC0415
-    from feedaudit.errors import FeedauditError  # noqa: PLC0415
-    from feedaudit.history.delta import RunDelta  # noqa: PLC0415
-    from feedaudit.history.store import HistoryStore  # noqa: PLC0415
-    from feedaudit.listings.extract import read_html  # noqa: PLC0415
-    from feedaudit.model import Finding  # noqa: PLC0415
-    from feedaudit.nightly import shop_of  # noqa: PLC0415
-    from feedaudit.notify.message import build_message  # noqa: PLC0415
-    from feedaudit.notify.settings import EmailSettings  # noqa: PLC0415
-    from feedaudit.report import REPORTERS, Reporter, Summary  # noqa: PLC0415
-    from feedaudit.runner import make_reporter, run_check, run_listings  # noqa: PLC0415
+    from feedaudit.config import Settings
+    from feedaudit.engine import Engine
+    from feedaudit.errors import FeedauditError
+    from feedaudit.history.delta import RunDelta
+    from feedaudit.history.store import HistoryStore
+    from feedaudit.listings.extract import read_html
+    from feedaudit.model import Finding
+    from feedaudit.nightly import shop_of
+    from feedaudit.notify.message import build_message
+    from feedaudit.notify.settings import EmailSettings
+    from feedaudit.report import REPORTERS, Reporter, Summary
+    from feedaudit.runner import make_reporter, run_check, run_listings
 
     engine = Engine(Settings())
     mail = EmailSettings.model_validate({"from": "audit@shop.example", "to": ["owner@shop.example"]})
@@ -333,10 +335,10 @@ def _case_runner() -> Callable[[str, Path], dict[str, str]]:
                 summary = run_check(engine, [str(path)], every)
             delta = RunDelta(1, new=every.findings)
             build_message(shop_of(summary.feeds), delta, mail).as_bytes()
-            store.record_run(every.findings, sources=[str(path)], started=_now())
+            store.record_run(every.findings, sources=[str(path)], started=datetime.now(UTC))
         except FeedauditError as exc:
             return {"status": "error", "error": f"{exc.__class__.__name__}: {exc}"[:500], "seconds": _since(started)}
-        except BaseException as exc:  # noqa: BLE001 - counting what escapes is the point
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             return {
@@ -349,12 +351,6 @@ def _case_runner() -> Callable[[str, Path], dict[str, str]]:
         return {"status": "ok", "seconds": _since(started)}
 
     return run
-
-
-def _now() -> object:
-    from datetime import UTC, datetime  # noqa: PLC0415
-
-    return datetime.now(UTC)
 
 
 def _since(started: float) -> str:
@@ -416,7 +412,8 @@ class Worker:
 
     def ask(self, kind: str, path: Path, timeout: float) -> dict[str, str] | None:
         """The worker's answer, `{"status": "slow"}` after `timeout` s, or None when it died."""
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         try:
             self.process.stdin.write(f"{kind}\t{path}\n".encode())
             self.process.stdin.flush()
@@ -505,7 +502,7 @@ def fuzz(
 
 
 def _keep(out: Path, kind: str, data: bytes, steps: list[str], signature: str, answer: dict[str, str] | None) -> Path:
-    digest = hashlib.sha1(data).hexdigest()[:12]  # noqa: S324 - a file name, not security
+    digest = hashlib.sha1(data).hexdigest()[:12]
     path = out / f"{kind}-{digest}{'.html' if kind == 'page' else '.xml'}"
     path.write_bytes(data)
     notes = [f"signature: {signature}", "mutations:", *(f"  {step}" for step in steps)]
