@@ -251,3 +251,14 @@ def test_json_keeps_a_long_value_up_to_the_cap(tmp_path: Path) -> None:
     assert long_ids == {"L" * DATA_LIMIT + f"… [{HUGE:,} chars]"}
     concise = run(str(feed), "--output-format", "concise")
     assert max(len(line) for line in concise.splitlines()) < 2_000
+
+
+def test_an_error_line_is_one_line_with_nothing_for_the_terminal(tmp_path: Path) -> None:
+    feed = hostile_feed(tmp_path / "feed.xml")
+    config = tmp_path / "no\x1b[2Jne\n.toml"
+    result = CliRunner().invoke(main, ["check", str(feed), "--config", str(config)])
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("feedaudit: error: cannot read configuration ")
+    assert "no\\x1b[2Jne\\n.toml" in line
+    assert not UNSAFE.findall(line)
