@@ -24,7 +24,7 @@ from feedaudit.history.delta import RunDelta
 from feedaudit.model import Finding, Severity
 from feedaudit.notify.settings import EmailSettings
 from feedaudit.report.csv import SafeCsvWriter
-from feedaudit.report.safe import MESSAGE_LIMIT, header, human
+from feedaudit.report.safe import MESSAGE_LIMIT, header, human, one_line
 
 CSV_FILENAME = "feedaudit-findings.csv"
 CSV_COLUMNS = (
@@ -75,7 +75,7 @@ class _Listed:
 
 def subject(shop: Shop, delta: RunDelta, prefix: str = "[feedaudit]") -> str:
     counts = f"{len(delta.new)} new, {len(delta.resolved)} resolved, {len(delta.current)} open"
-    return header(f"{prefix} {header(shop.name)}: {counts}".strip())
+    return one_line(f"{prefix} {header(shop.name)}: {counts}".strip())
 
 
 def build_message(

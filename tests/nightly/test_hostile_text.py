@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from feedaudit.cli import main
+from feedaudit.history.delta import RunDelta
 from feedaudit.history.store import HistoryStore
 from feedaudit.model import Finding, Severity, fingerprint
+from feedaudit.notify.message import Shop, build_message
+from feedaudit.notify.settings import EmailSettings
 from tests.nightly.conftest import ServerFactory, write_feed
 from tests.nightly.test_nightly_cli import write_config
 
@@ -112,3 +117,15 @@ def test_postgresql_history_takes_nul(postgres_url: str) -> None:
     with HistoryStore.open(postgres_url) as store:
         store.record_run([odd], sources=[SOURCE], started=datetime.now(UTC))
         assert [f.offer_id for f in store.open_findings()] == ["nul \ufffd end"]
+
+
+def test_a_long_shop_name_is_shortened_in_the_subject_and_the_counts_stay() -> None:
+    shop = Shop("Магазин\r\n" + "x" * 5_000, (SOURCE,), 3)
+    delta = RunDelta(1, new=[odd_finding("A")])
+    mail = EmailSettings.model_validate({"from": "audit@shop.example", "to": ["owner@shop.example"]})
+    message = build_message(shop, delta, mail)
+    parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
+    subject = str(parsed["Subject"])
+    assert subject.startswith("[feedaudit] Магазин\\r\\nxxx")
+    assert subject.endswith("… [5,009 chars]: 1 new, 0 resolved, 1 open")
+    assert len(subject) < 200
