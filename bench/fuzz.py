@@ -19,6 +19,7 @@ each is written to `bench/out/fuzz/` with a `.txt` beside it (the mutations and 
 
     python bench/fuzz.py --duration 600 --seed 1
     python bench/fuzz.py --cases 300 --seed 7 --no-corpus
+    python bench/fuzz.py --replay bench/out/fuzz/feed-0123456789ab.xml   # run one kept case again
 """
 
 from __future__ import annotations
@@ -353,6 +354,19 @@ def _case_runner() -> Callable[[str, Path], dict[str, str]]:
     return run
 
 
+def replay(cases: Sequence[Path]) -> int:
+    """Run kept cases in this process and print what each ended in (with the traceback)."""
+    run = _case_runner()
+    failed = 0
+    for case in cases:
+        answer = run("page" if case.suffix == ".html" else "feed", case)
+        print(f"{case}: {answer['status']} in {answer['seconds']} s {answer.get('error', '')}".rstrip())
+        if answer["status"] == "foreign":
+            failed += 1
+            print(answer["trace"])
+    return 1 if failed else 0
+
+
 def _since(started: float) -> str:
     return f"{time.monotonic() - started:.3f}"
 
@@ -521,10 +535,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=int, default=1 << 30, help="worker address-space limit in bytes")
     parser.add_argument("--no-corpus", action="store_true", help="fixtures only, not the shared corpus")
     parser.add_argument("--out", type=Path, default=OUT, help=f"where reproducers go (default {OUT})")
+    parser.add_argument("--replay", nargs="+", type=Path, metavar="CASE", help="run kept cases again, here")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.memory)
+    if args.replay:
+        return replay(args.replay)
     duration = args.duration if args.duration is not None or args.cases is not None else 60.0
     corpus = None if args.no_corpus else CORPUS
 
