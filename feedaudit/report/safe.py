@@ -97,15 +97,15 @@ def maybe_capped(text: str | None, limit: int = DATA_LIMIT) -> str | None:
     return None if text is None else capped(text, limit)
 
 
-_TEXT_FIELDS = ("message", "source", "offer_id", "field", "value", "url", "expected", "actual")
+_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
 
 
 def bounded(finding: Finding) -> Finding:
     """`finding` with every text field `capped` (the same object when nothing needed it)."""
     changes: dict[str, Any] = {}
-    for name in _TEXT_FIELDS:
+    for name in _FIELDS:
         text = getattr(finding, name)
-        if text is not None:
+        if isinstance(text, str):
             safe = capped(text)
             if safe is not text:
                 changes[name] = safe
