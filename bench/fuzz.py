@@ -378,7 +378,9 @@ def _where(exc: BaseException) -> str:
     if not ours:
         return "?"
     frame = ours[-1]
-    return f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
+    path = Path(frame.filename)
+    shown = "/".join(path.parts[path.parts.index("feedaudit") :]) if "feedaudit" in path.parts else path.name
+    return f"{shown}:{frame.lineno} {frame.name}"
 
 
 # -- the driver ------------------------------------------------------------------------------------
