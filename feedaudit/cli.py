@@ -22,6 +22,7 @@ import click
 from feedaudit._version import __version__
 from feedaudit.errors import EXIT_CLEAN, EXIT_ERROR, FeedauditError
 from feedaudit.report import REPORTERS
+from feedaudit.report.safe import one_line
 
 if TYPE_CHECKING:
     from feedaudit.config import Settings
@@ -51,7 +52,7 @@ def handle_errors(command: F) -> F:
         except FeedauditError as exc:
             if verbose:
                 traceback.print_exc()
-            click.echo(f"feedaudit: error: {exc}", err=True)
+            click.echo(f"feedaudit: error: {one_line(str(exc))}", err=True)
             sys.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
@@ -67,7 +68,7 @@ def handle_errors(command: F) -> F:
         except Exception as exc:
             if verbose:
                 traceback.print_exc()
-            first = str(exc).splitlines()[0] if str(exc) else ""
+            first = one_line(str(exc).splitlines()[0]) if str(exc) else ""
             click.echo(
                 f"feedaudit: internal error: {exc.__class__.__name__}: {first}"
                 + ("" if verbose else " (run with --verbose for the traceback)"),

@@ -13,7 +13,9 @@ A run with a history (`--history` / `[history] path`) or e-mail (`--email` / `[e
 5. deliver the outbox. A message no server accepted stays there and the run exits 2 with one line
    saying why; the next run sends it first.
 
-Log lines (with a timestamp) go to stderr; `--quiet` keeps only warnings and errors, for cron.
+Log lines (with a timestamp) go to stderr, each on one line with nothing from a feed acting on the
+terminal (`feedaudit.report.safe.OneLineFormatter`); `--quiet` keeps only warnings and errors, for cron.
+The findings kept for the history have their text capped (`feedaudit.report.safe.bounded`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from feedaudit.config import Settings
 from feedaudit.errors import ConfigError, HistoryError, NotifyError
 from feedaudit.history.settings import HistorySettings, sqlite_path
 from feedaudit.model import Finding
+from feedaudit.report.safe import OneLineFormatter, bounded
 
 if TYPE_CHECKING:
     # The lock, the mail and the history modules load only when a run uses them: a plain check skips them.
@@ -160,7 +163,7 @@ class Nightly:
 
     def _start_logging(self) -> None:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+        handler.setFormatter(OneLineFormatter("%(asctime)s %(name)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
         self._log_state = (log.level, log.propagate)
         log.setLevel(logging.WARNING if self.quiet else logging.INFO)
         log.propagate = False
@@ -223,7 +226,7 @@ class Nightly:
     def add(self, finding: Finding) -> None:
         """The runner's `on_finding` hook."""
         if self.active:
-            self.findings.append(finding)
+            self.findings.append(bounded(finding))
 
     def finish(self, summary: Summary) -> None:
         """Record the run, write its report to the outbox and deliver; `NotifyError` if mail is left over."""

@@ -13,7 +13,8 @@ over"), so a download failure at night does not announce hundreds of fixes, then
 
 The whole update of a run is one database transaction: a run killed half-way leaves the history as the
 previous run left it. The database is SQLite by default (a file path) or any SQLAlchemy URL
-(`postgresql://…`, which needs `pip install feedaudit[postgres]`).
+(`postgresql://…`, which needs `pip install feedaudit[postgres]`). Text from a feed is stored capped
+(`feedaudit.report.safe.capped`), with NUL and lone surrogates replaced, so no feed can stop a record.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from feedaudit.history.delta import RunDelta
 from feedaudit.history.schema import MIGRATIONS, Migration, findings, migrate, runs
 from feedaudit.history.settings import database_url
 from feedaudit.model import Finding, Severity, fingerprint
+from feedaudit.report.safe import capped
 
 # Feed-level rules whose finding means "offers after this point were not seen".
 INCOMPLETE_READ_CODES = frozenset({"FD001", "FD003", "FD004", "FD006", "FD007"})
@@ -330,9 +332,17 @@ _COLUMNS = (
 
 
 def _columns(finding: Finding) -> dict[str, Any]:
-    values = {name: getattr(finding, name) for name in _COLUMNS}
+    values = {name: _storable(getattr(finding, name)) for name in _COLUMNS}
     values["severity"] = finding.severity.value
     return values
+
+
+def _storable(value: object) -> object:
+    """Text every backend takes: capped, no lone surrogate (SQLite cannot encode one), no NUL (PostgreSQL)."""
+    if not isinstance(value, str):
+        return value
+    value = capped(value)
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def _finding_from_row(row: Any) -> Finding:

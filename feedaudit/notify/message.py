@@ -3,14 +3,15 @@
 The message is `multipart/mixed[ multipart/alternative[text/plain, text/html], text/csv ]`, built with
 `email.message.EmailMessage` in that order (`set_content`, `add_alternative`, `add_attachment`).
 Both bodies carry the same content: a summary table (counts by rule and severity, open / new /
-resolved) and the worst findings; the CSV attachment holds every finding with its status. Everything
-taken from a feed is escaped in the HTML part and neutralised in the CSV (a cell starting with
-`=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, so a spreadsheet never runs it).
+resolved) and the worst findings; the CSV attachment holds every finding with its status, written
+by the report's own CSV writer (`feedaudit.report.csv.SafeCsvWriter`: every cell quoted, formulas
+neutralised). Everything taken from a feed goes through `feedaudit.report.safe` first: headers are
+built only from `header` text (one line, shortened: a shop name with CR/LF cannot add a header or
+stop the message), the bodies from `human` text (then HTML-escaped in the HTML part).
 """
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from email.utils import formatdate, make_msgid
 from feedaudit.history.delta import RunDelta
 from feedaudit.model import Finding, Severity
 from feedaudit.notify.settings import EmailSettings
+from feedaudit.report.csv import SafeCsvWriter
+from feedaudit.report.safe import MESSAGE_LIMIT, header, human, one_line
 
 CSV_FILENAME = "feedaudit-findings.csv"
 CSV_COLUMNS = (
@@ -40,7 +43,6 @@ CSV_COLUMNS = (
     "url",
     "fingerprint",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 
 
@@ -73,7 +75,7 @@ class _Listed:
 
 def subject(shop: Shop, delta: RunDelta, prefix: str = "[feedaudit]") -> str:
     counts = f"{len(delta.new)} new, {len(delta.resolved)} resolved, {len(delta.current)} open"
-    return f"{prefix} {shop.name}: {counts}".strip()
+    return one_line(f"{prefix} {header(shop.name)}: {counts}".strip())
 
 
 def build_message(
@@ -143,12 +145,16 @@ def worst_findings(delta: RunDelta, limit: int) -> list[_Listed]:
 
 
 def _where(finding: Finding) -> str:
-    return f"{finding.source}:{finding.line}" if finding.line else finding.source
+    return f"{human(finding.source)}:{finding.line}" if finding.line else human(finding.source)
 
 
 def _text_line(finding: Finding) -> str:
-    offer = f" [offer {finding.offer_id}]" if finding.offer_id is not None else ""
-    return f"{finding.severity.value:<7}  {finding.code}  {_where(finding)}  {finding.message}{offer}"
+    offer = f" [offer {human(finding.offer_id)}]" if finding.offer_id is not None else ""
+    return f"{finding.severity.value:<7}  {finding.code}  {_where(finding)}  {_message(finding)}{offer}"
+
+
+def _message(finding: Finding) -> str:
+    return human(finding.message, MESSAGE_LIMIT)
 
 
 def _headline(shop: Shop, delta: RunDelta) -> str:
@@ -165,15 +171,15 @@ def _scope(shop: Shop, run_id: int, started: datetime) -> str:
 
 
 def text_body(shop: Shop, delta: RunDelta, rows: Sequence[_Row], listed: Sequence[_Listed], started: datetime) -> str:
-    lines = [f"feedaudit report for {shop.name}", _scope(shop, delta.run_id, started)]
-    lines += [f"  {source}" for source in shop.sources]
+    lines = [f"feedaudit report for {human(shop.name)}", _scope(shop, delta.run_id, started)]
+    lines += [f"  {human(source)}" for source in shop.sources]
     lines += ["", _headline(shop, delta), ""]
     if rows:
-        width = max(len(f"{r.code} {r.name}") for r in rows)
+        width = max(len(f"{human(r.code)} {human(r.name)}") for r in rows)
         width = max(width, len("Rule"))
         lines.append(f"{'Rule':<{width}}  {'Severity':<8}  {'Open':>5}  {'New':>5}  {'Resolved':>8}")
         for r in [*rows, *severity_totals(rows)]:
-            label = f"{r.code} {r.name}" if r.code else f"All {r.name}"
+            label = f"{human(r.code)} {human(r.name)}" if r.code else f"All {r.name}"
             severity = r.severity if r.code else ""
             lines.append(f"{label:<{width}}  {severity:<8}  {r.open:>5}  {r.new:>5}  {r.resolved:>8}")
         lines.append("")
@@ -211,7 +217,7 @@ def _cells(values: Sequence[object], *, numeric_from: int | None = None, tag: st
     parts = []
     for i, value in enumerate(values):
         style = _STYLE_NUM if numeric_from is not None and i >= numeric_from else _STYLE_CELL
-        parts.append(f"<{tag} {style}>{html.escape(str(value))}</{tag}>")
+        parts.append(f"<{tag} {style}>{html.escape(human(value, MESSAGE_LIMIT))}</{tag}>")
     return "<tr>" + "".join(parts) + "</tr>"
 
 
@@ -220,8 +226,8 @@ def html_body(shop: Shop, delta: RunDelta, rows: Sequence[_Row], listed: Sequenc
     out = [
         "<!DOCTYPE html>",
         '<html><head><meta charset="utf-8"></head><body style="font-family:sans-serif">',
-        f"<h2>feedaudit report for {e(shop.name)}</h2>",
-        f"<p>{e(_scope(shop, delta.run_id, started))}<br>{'<br>'.join(e(s) for s in shop.sources)}</p>",
+        f"<h2>feedaudit report for {e(human(shop.name))}</h2>",
+        f"<p>{e(_scope(shop, delta.run_id, started))}<br>{'<br>'.join(e(human(s)) for s in shop.sources)}</p>",
         f"<p><strong>{e(_headline(shop, delta))}</strong></p>",
     ]
     if rows:
@@ -254,34 +260,30 @@ def html_body(shop: Shop, delta: RunDelta, rows: Sequence[_Row], listed: Sequenc
     return "\n".join(out) + "\n"
 
 
-def neutralise(cell: str) -> str:
-    """Keep a spreadsheet from reading a cell as a formula."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
-
-
 def findings_csv(delta: RunDelta) -> str:
     """Every finding of the run with its status (new, open, resolved, unverified), as CSV text."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = SafeCsvWriter(buffer)
     writer.writerow(CSV_COLUMNS)
     groups = (("new", delta.new), ("open", delta.still_open), ("resolved", delta.resolved))
     for status, findings in (*groups, ("unverified", delta.carried_over)):
         for f in sorted(findings, key=lambda x: x.sort_key):
-            values = {
-                "status": status,
-                "severity": f.severity.value,
-                "code": f.code,
-                "name": f.name,
-                "source": f.source,
-                "line": f.line,
-                "offer_id": f.offer_id,
-                "field": f.field,
-                "message": f.message,
-                "value": f.value,
-                "expected": f.expected,
-                "actual": f.actual,
-                "url": f.url,
-                "fingerprint": f.fingerprint,
-            }
-            writer.writerow(["" if v is None else neutralise(v) if isinstance(v, str) else v for v in values.values()])
+            writer.writerow(
+                (
+                    status,
+                    f.severity.value,
+                    f.code,
+                    f.name,
+                    f.source,
+                    f.line,
+                    f.offer_id,
+                    f.field,
+                    f.message,
+                    f.value,
+                    f.expected,
+                    f.actual,
+                    f.url,
+                    f.fingerprint,
+                )
+            )
     return buffer.getvalue()

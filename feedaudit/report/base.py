@@ -1,7 +1,8 @@
 """What every output format shares: the run summary and the reporter interface.
 
 A reporter gets findings one by one (`add`) and the summary at the end (`finish`). Streaming formats
-write each finding as it arrives; the others keep them (in memory, sorted at the end).
+write each finding as it arrives; the others keep them (in memory, sorted at the end), each text field
+capped (`feedaudit.report.safe.bounded`), so a feed of huge values cannot make the kept list huge.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from feedaudit.model import FeedInfo, Finding, Severity
+from feedaudit.report.safe import bounded, maybe_capped
 
 
 @dataclass(slots=True)
@@ -36,7 +38,7 @@ class FeedSummary:
             dialect=feed.dialect.value if feed.dialect else None,
             flavour=feed.flavour,
             flavour_signals=list(feed.flavour_signals),
-            shop_name=feed.shop_name,
+            shop_name=maybe_capped(feed.shop_name),
             offers=feed.offers,
             bytes_read=feed.bytes_read,
             by_code=dict(sorted((by_code or Counter()).items())),
@@ -113,7 +115,7 @@ class Reporter:
             return True
 
     def add(self, finding: Finding) -> None:
-        self.findings.append(finding)
+        self.findings.append(bounded(finding))
 
     def finish(self, summary: Summary) -> None:
         raise NotImplementedError

@@ -1,17 +1,22 @@
-"""`csv`: one row per finding, streamed as found; cells a spreadsheet would run as a formula are neutralised.
+"""`csv`: one row per finding, streamed as found; the one CSV writer of feedaudit (the e-mail uses it too).
 
-A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so opening
-the report in a spreadsheet never evaluates text that came from a feed (CSV injection). Numbers the
-report itself writes (line, column) are left alone. With `--statistics` the rows are `count,code,name,feeds`.
+Every cell is quoted (`csv.QUOTE_ALL`), so a spreadsheet whose list separator is `;` or a tab never
+splits a cell, and a cell a spreadsheet would run as a formula is neutralised as OWASP recommends: a
+cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, also after leading whitespace,
+gets a leading `'` (CSV injection). Text from the feed is then put on one line with no controls in it
+and capped (`feedaudit.report.safe`), so every finding is one physical line. Numbers the report itself
+writes (line, column, counts) are left alone. With `--statistics` the rows are `count,code,name,feeds`.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from typing import TextIO
 
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
+from feedaudit.report.safe import capped, one_line
 from feedaudit.rules import registered_rules
 
 COLUMNS = (
@@ -32,13 +37,33 @@ COLUMNS = (
     "rule_url",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_LEADING_SPACE = " \t\r\n\f\v\u00a0\u3000"
 
 
-def neutralise(cell: object) -> object:
-    """Prefix text a spreadsheet would treat as a formula with `'`; leave other cells as they are."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+def neutralise(cell: str) -> str:
+    """Prefix text a spreadsheet would treat as a formula (also after leading whitespace) with `'`."""
+    if cell.startswith(_FORMULA_START) or cell.lstrip(_LEADING_SPACE).startswith(_FORMULA_START):
         return "'" + cell
     return cell
+
+
+def safe_cell(cell: object) -> object:
+    """A cell as the report writes it: text neutralised, on one line and capped; numbers as they are."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return one_line(neutralise(capped(cell)))
+    return cell
+
+
+class SafeCsvWriter:
+    """`csv.writer` that quotes every cell and passes each one through `safe_cell`."""
+
+    def __init__(self, out: TextIO, *, lineterminator: str = "\r\n") -> None:
+        self._writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=lineterminator)
+
+    def writerow(self, cells: Iterable[object]) -> None:
+        self._writer.writerow([safe_cell(cell) for cell in cells])
 
 
 class CsvReporter(Reporter):
@@ -48,11 +73,8 @@ class CsvReporter(Reporter):
 
     def __init__(self, out: TextIO, *, statistics: bool = False) -> None:
         super().__init__(out, statistics=statistics)
-        self._writer = csv.writer(self.out)
+        self._writer = SafeCsvWriter(self.out)
         self._header = False
-
-    def _row(self, cells: tuple[object, ...]) -> None:
-        self._writer.writerow([neutralise("" if cell is None else cell) for cell in cells])
 
     def add(self, finding: Finding) -> None:
         if self.statistics:
@@ -61,7 +83,7 @@ class CsvReporter(Reporter):
             self._header = True
             self._writer.writerow(COLUMNS)
         rule = registered_rules().get(finding.code)
-        self._row(
+        self._writer.writerow(
             (
                 finding.source,
                 finding.line,
@@ -85,6 +107,6 @@ class CsvReporter(Reporter):
         if self.statistics:
             self._writer.writerow(("count", "code", "name", "feeds"))
             for count, code, name in summary.statistics():
-                self._row((count, code, name, summary.feeds_with(code)))
+                self._writer.writerow((count, code, name, summary.feeds_with(code)))
         elif not self._header:
             self._writer.writerow(COLUMNS)

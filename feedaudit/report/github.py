@@ -1,9 +1,10 @@
 """`github`: GitHub Actions workflow commands, one annotation per finding (`::error file=…,line=…::…`).
 
 Severities map to `error`, `warning` and `notice`. Property values and messages are escaped as the
-workflow-command syntax requires. When `GITHUB_STEP_SUMMARY` names a file (as it does inside a GitHub
-Actions job), a Markdown summary of the run (counts per rule) is appended to it, because GitHub shows
-only a limited number of annotations per step.
+workflow-command syntax requires, after the text from the feed is made safe to show
+(`feedaudit.report.safe.human`: one line, no controls, long values shortened). When
+`GITHUB_STEP_SUMMARY` names a file (as it does inside a GitHub Actions job), a Markdown summary of the
+run (counts per rule) is appended to it, because GitHub shows only a limited number of annotations per step.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from feedaudit.model import Finding, Severity
 from feedaudit.report.base import Reporter, Summary
-from feedaudit.report.text import closing_line
+from feedaudit.report.safe import MESSAGE_LIMIT, human
+from feedaudit.report.text import closing_line, offer_note
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -27,15 +29,13 @@ def escape_property(text: str) -> str:
 
 
 def annotation(finding: Finding) -> str:
-    properties = [f"file={escape_property(finding.source)}"]
+    properties = [f"file={escape_property(human(finding.source))}"]
     if finding.line:
         properties.append(f"line={finding.line}")
         if finding.column:
             properties.append(f"col={finding.column}")
     properties.append(f"title={escape_property(f'{finding.code} {finding.name}')}")
-    message = finding.message
-    if finding.offer_id is not None:
-        message += f" [offer {finding.offer_id}]"
+    message = human(finding.message, MESSAGE_LIMIT) + offer_note(finding)
     return f"::{LEVELS[finding.severity]} {','.join(properties)}::{escape_data(message)}"
 
 
@@ -58,7 +58,7 @@ def step_summary(summary: Summary) -> str:
     if summary.by_code:
         lines += ["| count | code | name | feeds |", "|---:|---|---|---:|"]
         lines += [
-            f"| {count} | {code} | `{name}` | {summary.feeds_with(code)} |"
+            f"| {count} | {human(code)} | `{human(name)}` | {summary.feeds_with(code)} |"
             for count, code, name in summary.statistics()
         ]
         lines.append("")

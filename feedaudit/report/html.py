@@ -1,7 +1,8 @@
 """`html`: one self-contained HTML page (inline style, no scripts, nothing fetched) for people.
 
 A summary line and the counts per rule come first, then a table of findings per feed. Every piece of
-text, most of which comes from the feed, is HTML-escaped.
+text, most of which comes from the feed, is made safe to show (`feedaudit.report.safe.human`) and
+HTML-escaped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from itertools import groupby
 from feedaudit._version import __version__
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
+from feedaudit.report.safe import MESSAGE_LIMIT, human
 from feedaudit.report.text import closing_line
 from feedaudit.rules import registered_rules
 
@@ -27,7 +29,7 @@ code { font-size: .95em; } .value { color: #555; word-break: break-all; }
 
 
 def _e(text: object) -> str:
-    return escape("" if text is None else str(text), quote=True)
+    return escape(human(text, MESSAGE_LIMIT), quote=True)
 
 
 def _finding_row(finding: Finding) -> str:

@@ -1,7 +1,10 @@
 """Machine-readable outputs: `json` (one document with a summary) and `jsonl` (one finding per line).
 
 The document shape is the pydantic `Report` model below; `schemas/report.schema.json` is generated
-from it (`python -m feedaudit.schemas`), and a test keeps the two in step.
+from it (`python -m feedaudit.schemas`), and a test keeps the two in step. Text keeps every character
+(JSON escapes controls; DEL, C1, bidi controls and U+2028/9 are written as `\\u` escapes too, so one
+finding is one line of jsonl for every reader), but each text field is capped at `feedaudit.report.safe.DATA_LIMIT`
+characters: a longer one ends in `… [N chars]`, N its length in the feed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from feedaudit._version import __version__
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
+from feedaudit.report.safe import bounded, json_text
 from feedaudit.rules import registered_rules
 
 
@@ -90,6 +94,7 @@ class Report(BaseModel):
 def finding_record(finding: Finding) -> dict[str, Any]:
     """A finding as the plain dict `FindingModel` describes (its fields, in its order)."""
     rule = registered_rules().get(finding.code)
+    finding = bounded(finding)
     return {
         "code": finding.code,
         "name": finding.name,
@@ -152,9 +157,9 @@ class JsonReporter(Reporter):
     def finish(self, summary: Summary) -> None:
         if self.statistics:
             rows = [model.model_dump() for model in statistic_models(summary)]
-            self.out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            self.out.write(json_text(json.dumps(rows, ensure_ascii=False, indent=2)) + "\n")
             return
-        self.out.write(report_model(self.sorted_findings(), summary).model_dump_json(indent=2) + "\n")
+        self.out.write(json_text(report_model(self.sorted_findings(), summary).model_dump_json(indent=2)) + "\n")
 
 
 class JsonLinesReporter(Reporter):
@@ -168,11 +173,11 @@ class JsonLinesReporter(Reporter):
         if self.statistics:
             return
         # json.dumps of the plain record writes what `model_dump_json` would, at a third of the cost
-        self.out.write(json.dumps(finding_record(finding), ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.out.write(json_text(json.dumps(finding_record(finding), ensure_ascii=False, separators=(",", ":"))) + "\n")
         if self.live:
             self.out.flush()
 
     def finish(self, summary: Summary) -> None:
         if self.statistics:
             for model in statistic_models(summary):
-                self.out.write(model.model_dump_json() + "\n")
+                self.out.write(json_text(model.model_dump_json()) + "\n")

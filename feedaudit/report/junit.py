@@ -1,7 +1,8 @@
 """`junit`: JUnit XML for CI test tabs (Jenkins, GitLab): a test suite per feed, a failing test case per finding.
 
 A feed without findings gets one passing test case, so the CI shows it was audited. Text from the feed
-is stripped of characters XML 1.0 cannot hold, so a broken feed never makes a broken report.
+is made safe to show (`feedaudit.report.safe.human`: one line, no controls, long values shortened),
+and characters XML 1.0 cannot hold are replaced, so a broken feed never makes a broken report.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from xml.etree import ElementTree as ET
 
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
-from feedaudit.report.text import concise_line
+from feedaudit.report.safe import MESSAGE_LIMIT, human
+from feedaudit.report.text import concise_line, offer_note
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -30,7 +32,7 @@ def _details(finding: Finding) -> str:
         ("actual", finding.actual),
     ):
         if value is not None:
-            lines.append(f"{label}: {value}")
+            lines.append(f"{label}: {human(value)}")
     return xml_text("\n".join(lines))
 
 
@@ -55,26 +57,26 @@ class JunitReporter(Reporter):
             suite = ET.SubElement(
                 root,
                 "testsuite",
-                name=xml_text(source),
+                name=xml_text(human(source)),
                 tests=str(max(len(findings), 1)),
                 failures=str(len(findings)),
                 errors="0",
             )
             if not findings:
-                ET.SubElement(suite, "testcase", name="feedaudit", classname=xml_text(source))
+                ET.SubElement(suite, "testcase", name="feedaudit", classname=xml_text(human(source)))
             for finding in findings:
-                name = f"{finding.code} {finding.name}"
-                if finding.offer_id is not None:
-                    name += f" [offer {finding.offer_id}]"
+                name = f"{finding.code} {finding.name}{offer_note(finding)}"
                 case = ET.SubElement(
                     suite,
                     "testcase",
                     name=xml_text(name),
-                    classname=xml_text(source),
-                    file=xml_text(source),
+                    classname=xml_text(human(source)),
+                    file=xml_text(human(source)),
                     line=str(finding.line or 0),
                 )
-                failure = ET.SubElement(case, "failure", message=xml_text(finding.message), type=finding.code)
+                failure = ET.SubElement(
+                    case, "failure", message=xml_text(human(finding.message, MESSAGE_LIMIT)), type=finding.code
+                )
                 failure.text = _details(finding)
         ET.indent(root)
         self.out.write('<?xml version="1.0" encoding="UTF-8"?>\n')

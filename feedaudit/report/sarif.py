@@ -6,7 +6,8 @@ docstring) and a link to docs/rules.md. Each result carries the effective severi
 lines of the same fault (duplicate offer ids) as `relatedLocations`, and the finding's fingerprint in
 `partialFingerprints["feedaudit/v1"]`: it hashes source, offer id, code and field but never the line,
 so a dismissed alert stays dismissed when the feed is reordered. A SARIF report can also serve as a
-`--baseline` file.
+`--baseline` file. Text from the feed is capped (`feedaudit.report.safe.bounded`); the message, which
+viewers show to people, is also put on one line with no controls in it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from feedaudit.baseline import SARIF_FINGERPRINT
 from feedaudit.feeds.source import is_url
 from feedaudit.model import Finding, Severity
 from feedaudit.report.base import Reporter, Summary
+from feedaudit.report.safe import bounded, json_text, one_line
 from feedaudit.rules import FAMILIES, Rule, registered_rules
 
 SARIF_VERSION = "2.1.0"
@@ -73,6 +75,7 @@ def _physical(finding: Finding, line: int | None, column: int | None) -> dict[st
 
 
 def result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    finding = bounded(finding)
     location: dict[str, Any] = {"physicalLocation": _physical(finding, finding.line, finding.column)}
     if finding.offer_id is not None:
         location["logicalLocations"] = [
@@ -82,7 +85,7 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.code,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": one_line(finding.message)},
         "locations": [location],
         "partialFingerprints": {SARIF_FINGERPRINT: finding.fingerprint},
     }
@@ -145,4 +148,4 @@ class SarifReporter(Reporter):
     name = "sarif"
 
     def finish(self, summary: Summary) -> None:
-        self.out.write(json.dumps(sarif_log(self.sorted_findings()), ensure_ascii=False, indent=2) + "\n")
+        self.out.write(json_text(json.dumps(sarif_log(self.sorted_findings()), ensure_ascii=False, indent=2)) + "\n")

@@ -1,4 +1,8 @@
-"""Human-readable outputs: `concise` (one line per finding, streamed) and `grouped` (by source)."""
+"""Human-readable outputs: `concise` (one line per finding, streamed) and `grouped` (by source).
+
+Every piece of text from a feed goes through `feedaudit.report.safe.human`: one physical line per
+finding, nothing a terminal would act on, long values shortened.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,22 @@ from itertools import groupby
 
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
+from feedaudit.report.safe import MESSAGE_LIMIT, human
 
 
 def concise_line(finding: Finding) -> str:
     """`source:line: CODE message [offer id]`, ruff's concise shape."""
-    where = finding.source
+    where = human(finding.source)
     if finding.line:
         where += f":{finding.line}"
         if finding.column:
             where += f":{finding.column}"
-    line = f"{where}: {finding.code} {finding.message}"
-    if finding.offer_id is not None:
-        line += f" [offer {finding.offer_id}]"
-    return line
+    return f"{where}: {finding.code} {human(finding.message, MESSAGE_LIMIT)}{offer_note(finding)}"
+
+
+def offer_note(finding: Finding) -> str:
+    """` [offer ID]` (made safe to show), or nothing for a finding without an offer."""
+    return "" if finding.offer_id is None else f" [offer {human(finding.offer_id)}]"
 
 
 def statistics_lines(summary: Summary) -> list[str]:
@@ -28,7 +35,7 @@ def statistics_lines(summary: Summary) -> list[str]:
     width = max(len(str(count)) for count, _, _ in summary.statistics())
     many = len(summary.feeds) > 1
     return [
-        f"{count:>{width}}\t{code}\t{name}" + (f"\t{_feeds(summary.feeds_with(code))}" if many else "")
+        f"{count:>{width}}\t{human(code)}\t{human(name)}" + (f"\t{_feeds(summary.feeds_with(code))}" if many else "")
         for count, code, name in summary.statistics()
     ]
 
@@ -81,13 +88,15 @@ class GroupedReporter(Reporter):
 
     def finish(self, summary: Summary) -> None:
         for source, findings in groupby(self.sorted_findings(), key=lambda f: f.source):
-            self.out.write(f"{source}:\n")
+            self.out.write(f"{human(source)}:\n")
             for finding in findings:
                 where = f"{finding.line}" if finding.line else "-"
                 if finding.column:
                     where += f":{finding.column}"
-                offer = f" [offer {finding.offer_id}]" if finding.offer_id is not None else ""
-                self.out.write(f"  {where:>8} {finding.code} [{finding.severity.value}] {finding.message}{offer}\n")
+                message = human(finding.message, MESSAGE_LIMIT)
+                self.out.write(
+                    f"  {where:>8} {finding.code} [{finding.severity.value}] {message}{offer_note(finding)}\n"
+                )
             self.out.write("\n")
         if self.statistics:
             for line in statistics_lines(summary):

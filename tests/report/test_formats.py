@@ -15,8 +15,10 @@ from click.testing import CliRunner
 from feedaudit.cli import main
 from feedaudit.model import Finding, Severity
 from feedaudit.report import REPORTERS, Summary
+from feedaudit.report.csv import COLUMNS as CSV_COLUMNS
 from feedaudit.report.github import annotation
 from feedaudit.report.json import finding_model
+from feedaudit.report.safe import json_text
 from feedaudit.report.sarif import artifact_uri
 from feedaudit.rules import registered_rules
 
@@ -194,7 +196,7 @@ def test_csv_neutralises_formula_cells(tmp_path: Path) -> None:
 
 def test_csv_of_a_clean_run_is_just_the_header(fixtures_dir: Path) -> None:
     text = _run(str(fixtures_dir / "feeds" / "prom.xml"), "--output-format", "csv", "--select", "FD")
-    assert text.splitlines() == [",".join(__import__("feedaudit.report.csv", fromlist=["COLUMNS"]).COLUMNS)]
+    assert text.splitlines() == [",".join(f'"{column}"' for column in CSV_COLUMNS)]
 
 
 def test_junit_is_xml_with_a_failure_per_finding(feeds: list[str], fixtures_dir: Path) -> None:
@@ -238,7 +240,7 @@ def test_github_escaping_and_levels() -> None:
     )
     assert annotation(finding) == (
         "::notice file=shops/a%2Cb%3Ac.xml,line=3,col=7,title=ID002 duplicate-offer-id"
-        "::100%25 bad%0Asecond line [offer X]"
+        "::100%25 bad\\nsecond line [offer X]"  # one line: the break is shown, not taken
     )
 
 
@@ -317,4 +319,6 @@ def test_json_lines_are_what_the_finding_model_writes() -> None:
     out = io.StringIO()
     reporter = REPORTERS["jsonl"](out)
     reporter.add(awkward)
-    assert out.getvalue() == finding_model(awkward).model_dump_json() + "\n"
+    assert out.getvalue() == json_text(finding_model(awkward).model_dump_json()) + "\n"
+    assert "\u2028" not in out.getvalue()
+    assert "\x7f" not in out.getvalue()
