@@ -277,7 +277,7 @@ def check(
         engine = Engine(settings, progress=progress if in_process else None, listings=pages)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
         with sink as out:
-            reporter = make_reporter(settings.output_format, out, statistics=statistics)
+            reporter = make_reporter(settings.output_format, out, statistics=statistics, verbose=verbose)
             try:
                 summary = run_check(
                     engine,
@@ -382,7 +382,7 @@ def listing(
     engine = Engine(settings)
     sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
     with sink as out:
-        reporter = make_reporter(settings.output_format, out, statistics=statistics)
+        reporter = make_reporter(settings.output_format, out, statistics=statistics, verbose=verbose)
         try:
             summary = run_listings(engine, pages.fetch_urls(targets), reporter)
         finally:

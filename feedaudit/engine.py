@@ -34,6 +34,7 @@ from feedaudit.model import (
     Offer,
     Problem,
     Severity,
+    distinct_fingerprints,
     fingerprint,
     truncate,
 )
@@ -177,7 +178,11 @@ class Engine:
 
         A large local feed is audited on several cores when `[parallel]` allows it (see
         `feedaudit.parallel`); the findings, their order and their lines are the same either way.
+        Findings that would share a fingerprint (identical offers without an id) are numbered apart.
         """
+        return distinct_fingerprints(self._audit_feed(spec, feed))
+
+    def _audit_feed(self, spec: str, feed: FeedInfo | None) -> Iterator[Finding]:
         feed = feed or FeedInfo(source=_display_name(spec))
         split = self._split(spec, feed)
         if split is not None:
@@ -310,8 +315,11 @@ def _stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer:
     """Turn a rule's problem into a finding: identity, severity, location, value, fingerprint."""
     offer_id = problem.offer_id or (offer.offer_id if offer is not None else None)
     line = problem.line
+    column = problem.column
     if line is None and offer is not None:
         line = offer.line_of(problem.field)
+        if column is None and line == offer.line:
+            column = offer.column
     value = problem.value
     if value is None and offer is not None and problem.field is not None:
         attr = _FIELD_VALUE_ATTRS.get(problem.field, problem.field)
@@ -324,7 +332,7 @@ def _stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer:
         message=problem.message,
         source=source,
         line=line,
-        column=problem.column,
+        column=column,
         offer_id=offer_id,
         field=problem.field,
         value=truncate(value),
@@ -332,7 +340,10 @@ def _stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer:
         expected=truncate(problem.expected),
         actual=truncate(problem.actual),
         related_lines=problem.related_lines,
-        fingerprint=fingerprint(source, offer_id, rule.code, problem.field),
+        fingerprint=fingerprint(
+            source, problem.offer_id or (offer.identity if offer is not None else None), rule.code, problem.field
+        ),
+        detail=problem.detail,
     )
 
 

@@ -17,6 +17,7 @@ from html.entities import html5
 
 from lxml import etree
 
+from feedaudit.feeds.messages import plain_message, raw_detail
 from feedaudit.feeds.source import Readable
 from feedaudit.model import FeedIssue, FeedIssueKind
 
@@ -91,7 +92,10 @@ class RecordStream:
                 yield from self._drain()
                 if not self._reported or self._is_new(exc):
                     line, column = exc.position if exc.position else (exc.lineno, 0)
-                    yield FeedIssue(self._kind_of(exc), _clean(str(exc.msg)), self.source, line, column or None)
+                    log = self._parser.error_log
+                    type_name = log.last_error.type_name if len(log) and log.last_error is not None else None
+                    kind = self._kind_of(exc)
+                    yield _issue(kind, type_name, str(exc.msg), self.source, line, column or None)
                 break
             pending.extend(self._drain())
             if any(issue.kind is FeedIssueKind.HOSTILE for issue in pending):
@@ -132,7 +136,8 @@ class RecordStream:
                 self._entities = True
             if self._reported < MAX_PARSE_ISSUES:
                 self._reported += 1
-                yield FeedIssue(classify(entry), _clean(entry.message), self.source, entry.line, entry.column)
+                kind = classify(entry)
+                yield _issue(kind, entry.type_name, entry.message, self.source, entry.line, entry.column)
         if final and total > MAX_PARSE_ISSUES:
             yield FeedIssue(
                 FeedIssueKind.NOT_WELL_FORMED,
@@ -216,6 +221,15 @@ class SemicolonGuard:
             return data
         self._waiting = False
         return data[:cut] + b"<!--;-->" + data[cut:]
+
+
+def _issue(
+    kind: FeedIssueKind, type_name: str | None, raw: str, source: str, line: int | None, column: int | None
+) -> FeedIssue:
+    """A parser error as a feed issue: plain words for broken XML and encodings, libxml2's text as detail."""
+    if kind is FeedIssueKind.HOSTILE:
+        return FeedIssue(kind, _clean(raw), source, line, column)
+    return FeedIssue(kind, plain_message(type_name, raw), source, line, column, detail=raw_detail(raw))
 
 
 def _clean(message: str) -> str:

@@ -34,7 +34,7 @@ from feedaudit.errors import HistoryError
 from feedaudit.history.delta import RunDelta
 from feedaudit.history.schema import MIGRATIONS, Migration, findings, migrate, runs
 from feedaudit.history.settings import database_url
-from feedaudit.model import Finding, Severity, fingerprint
+from feedaudit.model import Finding, Severity, distinct_fingerprints, fingerprint
 
 # Feed-level rules whose finding means "offers after this point were not seen".
 INCOMPLETE_READ_CODES = frozenset({"FD001", "FD003", "FD004", "FD006", "FD007"})
@@ -125,7 +125,7 @@ class HistoryStore:
         to the outbox there, so a report can be sent twice after a crash but never lost); if it
         raises, nothing is recorded.
         """
-        rows = [_with_fingerprint(f) for f in run_findings]
+        rows = list(distinct_fingerprints(_with_fingerprint(f) for f in run_findings))
         current: dict[str, Finding] = {}
         for finding in sorted(rows, key=lambda f: f.sort_key):
             current.setdefault(finding.fingerprint, finding)

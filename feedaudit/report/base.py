@@ -96,9 +96,10 @@ class Reporter:
     streaming = False
     has_statistics = False  # whether the format has its own form of `--statistics`
 
-    def __init__(self, out: TextIO, *, statistics: bool = False) -> None:
+    def __init__(self, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> None:
         self.out = out
         self.statistics = statistics
+        self.verbose = verbose  # text formats add each finding's technical detail (a parser's own words)
         self.findings: list[Finding] = []
 
     @functools.cached_property

@@ -46,8 +46,8 @@ class CsvReporter(Reporter):
     streaming = True
     has_statistics = True
 
-    def __init__(self, out: TextIO, *, statistics: bool = False) -> None:
-        super().__init__(out, statistics=statistics)
+    def __init__(self, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> None:
+        super().__init__(out, statistics=statistics, verbose=verbose)
         self._writer = csv.writer(self.out)
         self._header = False
 

@@ -104,6 +104,7 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
             ("expected", finding.expected),
             ("actual", finding.actual),
             ("url", finding.url),
+            ("detail", finding.detail),
         )
         if value is not None
     }

@@ -67,6 +67,8 @@ class ConciseReporter(Reporter):
     def add(self, finding: Finding) -> None:
         if not self.statistics:
             self.out.write(concise_line(finding) + "\n")
+            if self.verbose and finding.detail:
+                self.out.write(f"    detail: {finding.detail}\n")
 
     def finish(self, summary: Summary) -> None:
         if self.statistics:
@@ -88,6 +90,8 @@ class GroupedReporter(Reporter):
                     where += f":{finding.column}"
                 offer = f" [offer {finding.offer_id}]" if finding.offer_id is not None else ""
                 self.out.write(f"  {where:>8} {finding.code} [{finding.severity.value}] {finding.message}{offer}\n")
+                if self.verbose and finding.detail:
+                    self.out.write(f"  {'':>8} detail: {finding.detail}\n")
             self.out.write("\n")
         if self.statistics:
             for line in statistics_lines(summary):

@@ -128,13 +128,17 @@ def test_a_feed_not_read_to_the_end_resolves_nothing(tmp_path: Path) -> None:
         assert sorted((f.code, f.offer_id) for f in back.resolved) == [("FD003", None), ("ID002", "A")]
 
 
-def test_findings_sharing_a_fingerprint_are_tracked_once(tmp_path: Path) -> None:
+def test_findings_sharing_a_fingerprint_are_counted_not_merged(tmp_path: Path) -> None:
+    # two identical faults (identical offers without an id) are two findings: one fixed is one resolved,
+    # and a third one is new, never hidden behind the two already open
     with HistoryStore.open(tmp_path / "history.db") as store:
         first = record(store, finding(None, "ID001", line=3), finding(None, "ID001", line=9))
-        assert len(first.new) == 2
+        assert (len(first.new), len(first.still_open)) == (2, 0)
         second = record(store, finding(None, "ID001", line=9))
-        assert len(second.still_open) == 1
-        assert second.resolved == []
+        assert (len(second.new), len(second.still_open), len(second.resolved)) == (0, 1, 1)
+        third = record(store, *(finding(None, "ID001", line=n) for n in (3, 9, 12)))
+        assert (len(third.new), len(third.still_open), len(third.resolved)) == (2, 1, 0)
+        assert len(store.open_findings()) == 3
 
 
 def test_a_failing_write_leaves_the_previous_state(tmp_path: Path) -> None:
