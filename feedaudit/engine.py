@@ -344,6 +344,7 @@ def _stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer:
             source, problem.offer_id or (offer.identity if offer is not None else None), rule.code, problem.field
         ),
         detail=problem.detail,
+        offer_name=offer.name if offer is not None else None,
     )
 
 

@@ -186,6 +186,7 @@ class FeedInfo:
     root: str | None = None  # root element as `{namespace}local` or `local`
     shop_name: str | None = None
     shop_url: str | None = None
+    feed_date: str | None = None  # when the feed says it was generated, as the feed writes it
     currencies: dict[str, Decimal | None] = field(default_factory=dict)  # id -> rate (None: "CB" etc.)
     categories: dict[str, str] = field(default_factory=dict)  # id -> name
     delivery_min_days: int | None = None  # shop-level default delivery promise, if any
@@ -328,6 +329,7 @@ class Finding:
     actual: str | None = None
     related_lines: tuple[int, ...] = ()
     fingerprint: str = ""
+    offer_name: str | None = None  # the product's name, for reports people read
     detail: str | None = None  # technical detail behind the message (a parser's own text), for --verbose and json
 
     @property

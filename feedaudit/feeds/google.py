@@ -63,6 +63,8 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
             feed.shop_name = text_of(child.text)
         elif name == "link" and feed.shop_url is None:
             feed.shop_url = text_of(child.text) or text_of(child.get("href"))
+        elif name in {"lastBuildDate", "pubDate", "updated"} and feed.feed_date is None:
+            feed.feed_date = text_of(child.text)
 
 
 def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect) -> Offer:

@@ -56,6 +56,8 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
         name = local(child.tag)
         if name == "firmName":
             feed.shop_name = text_of(child.text)
+        elif name == "date":
+            feed.feed_date = text_of(child.text)
         elif name == "rate":
             feed.currencies["USD"] = parse_decimal(child.text)
         elif name == "categories":

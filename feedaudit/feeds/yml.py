@@ -107,6 +107,8 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
         return
     feed.shop_name = text_of(_child_text(shop, "name")) or text_of(_child_text(shop, "company"))
     feed.shop_url = text_of(_child_text(shop, "url"))
+    catalog = shop.getparent() if local(shop.tag) == "shop" else shop
+    feed.feed_date = text_of(catalog.get("date")) if catalog is not None else None
     currencies = _child(shop, "currencies")
     if currencies is not None:
         for currency in currencies:

@@ -59,6 +59,7 @@ _SHOP_FIELDS = (
     "root",
     "shop_name",
     "shop_url",
+    "feed_date",
     "currencies",
     "categories",
     "delivery_min_days",
@@ -248,6 +249,9 @@ def _slim_fields(rules: Any) -> tuple[str, ...]:
     wanted = {name for rule in rules for name in rule.across_offers}
     if not wanted:
         return ()
+    # what a finding is stamped with besides: the offer's identity (its content when it has no id),
+    # its name and its column, so findings match the one-process run's
+    wanted |= {"url", "vendor_code", "barcode", "name", "vendor", "column"}
     return ("offer_id", *sorted(wanted - {"offer_id"}))
 
 

@@ -27,6 +27,8 @@ class FeedSummary:
     offers: int
     bytes_read: int
     by_code: dict[str, int] = field(default_factory=dict)  # findings of this feed per rule code
+    feed_date: str | None = None  # when the feed says it was generated
+    shop_url: str | None = None
 
     @classmethod
     def of(cls, feed: FeedInfo, by_code: Counter[str] | None = None) -> FeedSummary:
@@ -38,6 +40,8 @@ class FeedSummary:
             offers=feed.offers,
             bytes_read=feed.bytes_read,
             by_code=dict(sorted((by_code or Counter()).items())),
+            feed_date=feed.feed_date,
+            shop_url=feed.shop_url,
         )
 
     @property
