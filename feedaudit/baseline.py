@@ -1,7 +1,10 @@
 """Baselines: accept the findings a feed has today and report only new ones from then on.
 
-A baseline is a file of finding fingerprints. A fingerprint hashes the feed source, the offer id, the
-rule code and the field (never the line), so a baseline survives reordered and reformatted feeds.
+A baseline is a file of finding fingerprints. A fingerprint hashes the feed source, the offer's
+identity (its id, or its content when it has none: see `Offer.identity`), the rule code and the field
+(never the line), so a baseline survives reordered and reformatted feeds. Findings that would share a
+fingerprint are numbered apart by the engine (`distinct_fingerprints`): a baseline that accepted two
+identical offers without an id still reports a third, so a baseline never hides a new fault.
 `--write-baseline FILE` writes the fingerprints of every finding of the run; `--baseline FILE` leaves
 out the findings whose fingerprint it lists. Writing a new baseline over an old one prunes it: faults
 fixed since drop out. A SARIF report written by `--output-format sarif` also works as a baseline (its

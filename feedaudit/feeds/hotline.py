@@ -43,7 +43,7 @@ def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) ->
             first = False
             feed.flavour = marketplace or "hotline"
             _capture_shop(item, feed)
-        yield _offer(item, feed)
+        yield _offer(item, feed, records.column)
         records.release(item)
 
 
@@ -73,7 +73,7 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
                 feed.delivery_line = child.sourceline
 
 
-def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
+def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -> Offer:
     fields: dict[str, etree._Element] = {}
     params: list[Param] = []
     for child in element:
@@ -174,6 +174,7 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
     return Offer(
         source=feed.source,
         line=element.sourceline or 0,
+        column=column,
         dialect=Dialect.HOTLINE,
         offer_id=text_of(text("id", field="offer_id")) or text_of(element.get("id")),
         url=text_of(text("url", field="url")),

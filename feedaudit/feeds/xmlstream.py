@@ -18,6 +18,7 @@ from html.entities import html5
 from lxml import etree
 
 from feedaudit.feeds.messages import plain_message, raw_detail
+from feedaudit.feeds.positions import StartTags
 from feedaudit.feeds.source import Readable
 from feedaudit.model import FeedIssue, FeedIssueKind
 
@@ -52,8 +53,10 @@ class RecordStream:
 
     def __init__(self, stream: Readable, source: str, tags: Sequence[str]) -> None:
         self.source = source
+        self._starts = StartTags(stream, {local(tag) for tag in tags})
+        self.column: int | None = None  # of the record last yielded, when it shares its line (minified feeds)
         self._parser = etree.iterparse(
-            SemicolonGuard(stream, tags),
+            SemicolonGuard(self._starts, tags),
             events=("end",),
             tag=tuple(tags),
             recover=True,
@@ -112,6 +115,7 @@ class RecordStream:
                 self._entities = element.getroottree().docinfo.internalDTD is not None
             if self._entities:
                 flatten_entities(element)
+            self.column = self._starts.column_of(element.sourceline)
             yield element
         yield from pending
         yield from self._drain(final=True)

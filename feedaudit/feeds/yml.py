@@ -73,7 +73,7 @@ def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) ->
             flavour = marketplace or _flavour(item)
             feed.flavour = flavour
             _capture_shop(item, feed)
-        yield _offer(item, feed, flavour)
+        yield _offer(item, feed, flavour, records.column)
         records.release(item)
 
 
@@ -129,7 +129,7 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
             feed.delivery_line = delivery.sourceline
 
 
-def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
+def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | None = None) -> Offer:
     lines: dict[str, int] = {}
     fields: dict[str, etree._Element] = {}
     params: list[Param] = []
@@ -202,6 +202,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     return Offer(
         source=feed.source,
         line=element.sourceline or 0,
+        column=column,
         dialect=Dialect.YML,
         offer_id=offer_id,
         url=text_of(text(("url",), "url")),

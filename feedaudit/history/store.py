@@ -1,7 +1,8 @@
 """The history store: records a run's findings in one transaction and tells new, still-open and resolved apart.
 
-Findings are keyed by `Finding.fingerprint` (source, offer id, rule code, field: not the line, so a
-reformatted feed keeps its history). After a run, a finding is
+Findings are keyed by `Finding.fingerprint` (source, offer identity, rule code, field: not the line, so
+a reformatted feed keeps its history; repeated fingerprints are numbered apart, see
+`feedaudit.model.distinct_fingerprints`). After a run, a finding is
 
 - *new* when its fingerprint was not open before (never seen, or resolved earlier and back again),
 - *still open* when it was open before and is seen again,
