@@ -111,7 +111,19 @@ class Offer:
     barcode: str | None = None
     params: tuple[Param, ...] = ()
     lines: Mapping[str, int] = field(default_factory=dict)
+    other_names: tuple[str, ...] = ()  # the name in the feed's other languages (`<name lang="ru">`, `name_ru`)
+    other_descriptions: tuple[str, ...] = ()
     column: int | None = None  # of the start tag, when the offer shares its line with other markup (minified)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name in every language the feed gives it, the main one first."""
+        return ((self.name,) if self.name else ()) + self.other_names
+
+    @property
+    def descriptions(self) -> tuple[str, ...]:
+        """The description in every language the feed gives it, the main one first."""
+        return ((self.description,) if self.description else ()) + self.other_descriptions
 
     @property
     def identity(self) -> str | None:
@@ -183,6 +195,7 @@ class FeedInfo:
     source: str
     dialect: Dialect | None = None
     flavour: str | None = None  # marketplace the feed is written for, when the reader can tell
+    flavour_signals: list[str] = field(default_factory=list)  # what in the feed decided the flavour
     root: str | None = None  # root element as `{namespace}local` or `local`
     shop_name: str | None = None
     shop_url: str | None = None
