@@ -233,7 +233,8 @@ class HtmlReporter(Reporter):
             return parts
         whole, products = _products(findings)
         if whole is not None:
-            parts.append("<p><b>The feed as a whole</b></p>")
+            label = "The feed as a whole" if feed is not None else "Findings"  # no feed: live pages on their own
+            parts.append(f"<p><b>{label}</b></p>")
             parts.append('<table><thead><tr><th class="num">line</th><th>findings</th></tr></thead><tbody>')
             for finding in whole.findings:
                 where = f"{finding.line}:{finding.column}" if finding.line and finding.column else finding.line or ""

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from lxml import html
 
 from feedaudit.cli import main
+from tests.listings.shopserver import Reply, ShopServer, running
 
 CHROMIUM = next((path for name in ("chromium", "chromium-browser") if (path := shutil.which(name))), None)
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)")
@@ -135,3 +136,21 @@ def test_chromium_renders_the_report(fixtures_dir: Path, tmp_path: Path) -> None
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1200, 1600)
+
+
+def test_pages_audited_on_their_own_are_listed_without_a_feed(tmp_path: Path) -> None:
+    pages = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
+    server = ShopServer("127.0.0.1")
+    server.routes["/placeholder.html"] = Reply(
+        200, (pages / "placeholder.html").read_bytes(), {"Content-Type": "text/html"}
+    )
+    page = tmp_path / "pages.html"
+    with running(server):
+        args = ["listing", server.url("/placeholder.html"), "--allow-private", "--output-format", "html", "-o"]
+        result = CliRunner().invoke(main, [*args, str(page)])
+    assert result.exit_code == 1, result.output
+    dom = html.fromstring(page.read_text("utf-8"))
+    assert dom.xpath("//p[not(@class)]/b/text()") == ["Findings"]  # no feed, so no "feed as a whole"
+    rows = [_cells(row) for row in dom.xpath("//p[b='Findings']/following-sibling::table[1]/tbody/tr")]
+    assert rows
+    assert all("LS00" in row[1] for row in rows)
