@@ -14,6 +14,8 @@ The file is JSON, sorted, one entry per fingerprint, so it diffs well under vers
 
     {"tool": "feedaudit", "baseline-version": 1, "findings": [
       {"fingerprint": "…", "code": "ID002", "source": "feed.xml", "offer_id": "VC-2001", "field": "offer_id"}]}
+
+An entry of an offer without an id also names the offer (`offer_name`), for whoever reviews the file.
 """
 
 from __future__ import annotations
@@ -84,13 +86,16 @@ class BaselineWriter:
 
     def add(self, finding: Finding) -> None:
         if finding.fingerprint not in self.entries:
-            self.entries[finding.fingerprint] = {
+            entry = {
                 "fingerprint": finding.fingerprint,
                 "code": finding.code,
                 "source": finding.source,
                 "offer_id": finding.offer_id,
                 "field": finding.field,
             }
+            if finding.offer_id is None and finding.offer_name is not None:
+                entry["offer_name"] = finding.offer_name  # so a reader can tell offers without an id apart
+            self.entries[finding.fingerprint] = entry
 
     def extend(self, findings: Iterable[Finding]) -> None:
         for finding in findings:
@@ -99,7 +104,14 @@ class BaselineWriter:
     def document(self) -> dict[str, Any]:
         ordered = sorted(
             self.entries.values(),
-            key=lambda e: (e["source"] or "", e["code"] or "", e["offer_id"] or "", e["field"] or "", e["fingerprint"]),
+            key=lambda e: (
+                e["source"] or "",
+                e["code"] or "",
+                e["offer_id"] or "",
+                e.get("offer_name") or "",
+                e["field"] or "",
+                e["fingerprint"],
+            ),
         )
         return {"tool": "feedaudit", "baseline-version": BASELINE_VERSION, "findings": ordered}
 

@@ -119,6 +119,7 @@ def test_offers_without_an_id_are_told_apart_by_their_content(tmp_path: Path) ->
     _check(str(feed), "--select", "ID001,PR", "--write-baseline", str(baseline))
     accepted = json.loads(baseline.read_text("utf-8"))["findings"]
     assert {e["code"] for e in accepted} >= {"ID001"}
+    assert {e["offer_name"] for e in accepted} == {"kettle"}
 
     # re-exported with lines shifted: the known offer stays known
     feed.write_text(_idless_feed("kettle", blank_lines=5), "utf-8")
