@@ -1,7 +1,10 @@
 """Baselines: accept the findings a feed has today and report only new ones from then on.
 
-A baseline is a file of finding fingerprints. A fingerprint hashes the feed source, the offer id, the
-rule code and the field (never the line), so a baseline survives reordered and reformatted feeds.
+A baseline is a file of finding fingerprints. A fingerprint hashes the feed source, the offer's
+identity (its id, or its content when it has none: see `Offer.identity`), the rule code and the field
+(never the line), so a baseline survives reordered and reformatted feeds. Findings that would share a
+fingerprint are numbered apart by the engine (`distinct_fingerprints`): a baseline that accepted two
+identical offers without an id still reports a third, so a baseline never hides a new fault.
 `--write-baseline FILE` writes the fingerprints of every finding of the run; `--baseline FILE` leaves
 out the findings whose fingerprint it lists. Writing a new baseline over an old one prunes it: faults
 fixed since drop out. A SARIF report written by `--output-format sarif` also works as a baseline (its
@@ -11,6 +14,8 @@ The file is JSON, sorted, one entry per fingerprint, so it diffs well under vers
 
     {"tool": "feedaudit", "baseline-version": 1, "findings": [
       {"fingerprint": "…", "code": "ID002", "source": "feed.xml", "offer_id": "VC-2001", "field": "offer_id"}]}
+
+An entry of an offer without an id also names the offer (`offer_name`), for whoever reviews the file.
 """
 
 from __future__ import annotations
@@ -81,13 +86,16 @@ class BaselineWriter:
 
     def add(self, finding: Finding) -> None:
         if finding.fingerprint not in self.entries:
-            self.entries[finding.fingerprint] = {
+            entry = {
                 "fingerprint": finding.fingerprint,
                 "code": finding.code,
                 "source": finding.source,
                 "offer_id": finding.offer_id,
                 "field": finding.field,
             }
+            if finding.offer_id is None and finding.offer_name is not None:
+                entry["offer_name"] = finding.offer_name  # so a reader can tell offers without an id apart
+            self.entries[finding.fingerprint] = entry
 
     def extend(self, findings: Iterable[Finding]) -> None:
         for finding in findings:
@@ -96,7 +104,14 @@ class BaselineWriter:
     def document(self) -> dict[str, Any]:
         ordered = sorted(
             self.entries.values(),
-            key=lambda e: (e["source"] or "", e["code"] or "", e["offer_id"] or "", e["field"] or "", e["fingerprint"]),
+            key=lambda e: (
+                e["source"] or "",
+                e["code"] or "",
+                e["offer_id"] or "",
+                e.get("offer_name") or "",
+                e["field"] or "",
+                e["fingerprint"],
+            ),
         )
         return {"tool": "feedaudit", "baseline-version": BASELINE_VERSION, "findings": ordered}
 

@@ -280,7 +280,7 @@ def check(
         engine = Engine(settings, rules=rules, collaborators=collaborators, progress=progress if in_process else None)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
         with sink as out:
-            reporter = make_reporter(settings.output_format, out, statistics=statistics)
+            reporter = make_reporter(settings.output_format, out, statistics=statistics, verbose=verbose)
             try:
                 summary = run_check(
                     engine,
@@ -387,7 +387,7 @@ def listing(
     engine = Engine(settings, collaborators=Collaborators())  # pages on their own: no inventory, no second crawler
     sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
     with sink as out:
-        reporter = make_reporter(settings.output_format, out, statistics=statistics)
+        reporter = make_reporter(settings.output_format, out, statistics=statistics, verbose=verbose)
         try:
             summary = run_listings(engine, pages.fetch_urls(targets), reporter)
         finally:

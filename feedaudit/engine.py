@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from feedaudit.collaborators import Collaborators, ListingFetcher, build_collaborators
 from feedaudit.config import Settings, override
 from feedaudit.errors import ConfigError
-from feedaudit.model import FeedInfo, Finding, Listing
+from feedaudit.model import FeedInfo, Finding, Listing, distinct_fingerprints
 from feedaudit.parallel.run import plan_split
 from feedaudit.rules import Rule
 from feedaudit.ruleset import RuleSet
@@ -86,7 +86,13 @@ class Engine:
             yield from self.audit_feed(spec)
 
     def audit_feed(self, spec: str, feed: FeedInfo | None = None) -> Iterator[Finding]:
-        """Audit one feed; `feed` (filled in as reading goes) may be passed to see its facts afterwards."""
+        """Audit one feed; `feed` (filled in as reading goes) may be passed to see its facts afterwards.
+
+        Findings that would share a fingerprint (identical offers without an id) are numbered apart.
+        """
+        return distinct_fingerprints(self._audit_feed(spec, feed))
+
+    def _audit_feed(self, spec: str, feed: FeedInfo | None) -> Iterator[Finding]:
         feed = feed or FeedInfo(source=_display_name(spec))
         unit = self.unit(feed)
         try:

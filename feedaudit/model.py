@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -113,6 +113,7 @@ class Offer:
     lines: Mapping[str, int] = field(default_factory=dict)
     other_names: tuple[str, ...] = ()  # the name in the feed's other languages (`<name lang="ru">`, `name_ru`)
     other_descriptions: tuple[str, ...] = ()
+    column: int | None = None  # of the start tag, when the offer shares its line with other markup (minified)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -123,6 +124,23 @@ class Offer:
     def descriptions(self) -> tuple[str, ...]:
         """The description in every language the feed gives it, the main one first."""
         return ((self.description,) if self.description else ()) + self.other_descriptions
+
+    @property
+    def identity(self) -> str | None:
+        """What tells this offer apart from the others of its feed, run after run.
+
+        The offer id when it has one. An offer without an id is known by its content: the fields a
+        re-export keeps and that differ between two products (page URL, vendor code, barcode, name,
+        brand), never its line. Two offers identical in all of them share an identity; the engine
+        numbers their findings (see `distinct_fingerprints`), so neither hides the other.
+        """
+        if self.offer_id is not None:
+            return self.offer_id
+        parts = (self.url, self.vendor_code, self.barcode, self.name, self.vendor)
+        if not any(parts):
+            return None
+        digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8")).hexdigest()[:16]
+        return f"{_CONTENT_IDENTITY}{digest}"
 
     def line_of(self, field_name: str | None) -> int:
         """The line of `field_name`, or of the offer itself when the field is absent."""
@@ -137,6 +155,10 @@ class Offer:
             if p.name.casefold() in wanted:
                 return p
         return None
+
+
+# Prefix of a content identity: a control character no offer id starts with, so the two never meet.
+_CONTENT_IDENTITY = "\x00content:"
 
 
 class FeedIssueKind(enum.StrEnum):
@@ -160,6 +182,7 @@ class FeedIssue:
     source: str
     line: int | None = None
     column: int | None = None
+    detail: str | None = None  # the parser's own words, when `message` says it plainly
 
 
 @dataclass(slots=True)
@@ -177,6 +200,7 @@ class FeedInfo:
     root: str | None = None  # root element as `{namespace}local` or `local`
     shop_name: str | None = None
     shop_url: str | None = None
+    feed_date: str | None = None  # when the feed says it was generated, as the feed writes it
     currencies: dict[str, Decimal | None] = field(default_factory=dict)  # id -> rate (None: "CB" etc.)
     categories: dict[str, str] = field(default_factory=dict)  # id -> name
     delivery_min_days: int | None = None  # shop-level default delivery promise, if any
@@ -260,6 +284,7 @@ class Problem:
     related_lines: tuple[int, ...] = ()
     url: str | None = None
     offer_id: str | None = None  # for rules whose subject is not an offer (inventory rows, pages)
+    detail: str | None = None  # technical detail behind the message (a parser's own text)
 
 
 VALUE_LIMIT = 200
@@ -271,10 +296,33 @@ def truncate(value: str | None, limit: int = VALUE_LIMIT) -> str | None:
     return value[: limit - 1] + "…"
 
 
-def fingerprint(source: str, offer_id: str | None, code: str, field_name: str | None) -> str:
-    """A stable identity for a finding: the same fault in a reformatted feed keeps its fingerprint."""
-    raw = "\x1f".join((source, offer_id or "", code, field_name or ""))
+def fingerprint(source: str, identity: str | None, code: str, field_name: str | None) -> str:
+    """A stable identity for a finding: the same fault in a reformatted feed keeps its fingerprint.
+
+    `identity` is the subject's: an offer's `Offer.identity` (its id, or its content when it has no id),
+    an inventory row's key, or None for the feed itself. The line never counts.
+    """
+    raw = "\x1f".join((source, identity or "", code, field_name or ""))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+def distinct_fingerprints(findings: Iterable[Finding]) -> Iterator[Finding]:
+    """Number repeated fingerprints so that each finding of a feed has its own.
+
+    Two identical offers without an id (or two offers sharing an id, or one fault reported twice on
+    the feed) give findings with one fingerprint. The first keeps it; the n-th gets a fingerprint
+    derived from it and n, so a baseline or history that accepted two such findings still reports a
+    third. Findings must come in feed order, as the engine yields them, for the numbering to be stable.
+    """
+    seen: dict[str, int] = {}
+    for finding in findings:
+        count = seen.get(finding.fingerprint, 0) + 1
+        seen[finding.fingerprint] = count
+        if count == 1:
+            yield finding
+            continue
+        raw = f"{finding.fingerprint}\x1f{count}"
+        yield replace(finding, fingerprint=hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20])
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +344,8 @@ class Finding:
     actual: str | None = None
     related_lines: tuple[int, ...] = ()
     fingerprint: str = ""
+    offer_name: str | None = None  # the product's name, for reports people read
+    detail: str | None = None  # technical detail behind the message (a parser's own text), for --verbose and json
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:

@@ -122,12 +122,14 @@ def exit_code(summary: Summary, settings: Settings, *, exit_zero: bool = False) 
     return EXIT_FINDINGS if summary.at_least(settings.fail_on) else EXIT_CLEAN
 
 
-def make_reporter(name: str, out: TextIO, *, statistics: bool = False) -> Reporter:
-    """The reporter for `--output-format`; `--statistics` in a format without a form of its own is text."""
+def make_reporter(name: str, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> Reporter:
+    """The reporter for `--output-format`; `--statistics` in a format without a form of its own is text.
+
+    `verbose` makes the text formats show each finding's technical detail under it."""
     cls = REPORTERS[name]
     if statistics and not cls.has_statistics:
         cls = REPORTERS["concise"]
-    return cls(out, statistics=statistics)
+    return cls(out, statistics=statistics, verbose=verbose)
 
 
 @contextmanager

@@ -286,8 +286,11 @@ def stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer: 
     """Turn a rule's problem into a finding: identity, severity, location, value, fingerprint."""
     offer_id = problem.offer_id or (offer.offer_id if offer is not None else None)
     line = problem.line
+    column = problem.column
     if line is None and offer is not None:
         line = offer.line_of(problem.field)
+        if column is None and line == offer.line:
+            column = offer.column
     value = problem.value
     if value is None and offer is not None and problem.field is not None:
         attr = FIELD_VALUE_ATTRS.get(problem.field, problem.field)
@@ -300,7 +303,7 @@ def stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer: 
         message=problem.message,
         source=source,
         line=line,
-        column=problem.column,
+        column=column,
         offer_id=offer_id,
         field=problem.field,
         value=truncate(value),
@@ -308,7 +311,11 @@ def stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer: 
         expected=truncate(problem.expected),
         actual=truncate(problem.actual),
         related_lines=problem.related_lines,
-        fingerprint=fingerprint(source, offer_id, rule.code, problem.field),
+        fingerprint=fingerprint(
+            source, problem.offer_id or (offer.identity if offer is not None else None), rule.code, problem.field
+        ),
+        detail=problem.detail,
+        offer_name=offer.name if offer is not None else None,
     )
 
 

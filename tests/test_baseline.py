@@ -90,3 +90,58 @@ def test_missing_baseline_exits_2(feed: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("feedaudit: error: cannot read baseline")
     assert len(result.stderr.splitlines()) == 1
+
+
+def _idless_feed(*names: str, blank_lines: int = 0) -> str:
+    offers = "".join(
+        f'<offer available="true"><url>https://shop.example.ua/p/{n}</url><price>0</price><currencyId>UAH</currencyId>'
+        f"<name>{n}</name><vendorCode>{n.upper()}</vendorCode></offer>\n"
+        for n in names
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<yml_catalog date="2026-11-20 09:00"><shop><name>Shop</name>\n'
+        + "\n" * blank_lines
+        + "<offers>\n"
+        + offers
+        + "</offers></shop></yml_catalog>\n"
+    )
+
+
+def _reported(feed: Path, baseline: Path) -> list[tuple[str, int]]:
+    _, out = _check(str(feed), "--select", "ID001,PR", "--baseline", str(baseline), "--output-format", "json")
+    return sorted((f["code"], f["line"]) for f in json.loads(out)["findings"])
+
+
+def test_offers_without_an_id_are_told_apart_by_their_content(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    baseline = tmp_path / "baseline.json"
+    feed.write_text(_idless_feed("kettle"), "utf-8")
+    _check(str(feed), "--select", "ID001,PR", "--write-baseline", str(baseline))
+    accepted = json.loads(baseline.read_text("utf-8"))["findings"]
+    assert {e["code"] for e in accepted} >= {"ID001"}
+    assert {e["offer_name"] for e in accepted} == {"kettle"}
+
+    # re-exported with lines shifted: the known offer stays known
+    feed.write_text(_idless_feed("kettle", blank_lines=5), "utf-8")
+    assert _reported(feed, baseline) == []
+
+    # two new offers without an id: every one of their findings is reported, the known one's are not
+    feed.write_text(_idless_feed("toaster", "kettle", "iron", blank_lines=3), "utf-8")
+    reported = _reported(feed, baseline)
+    assert reported
+    assert {line for _, line in reported} == {7, 9}  # toaster and iron; kettle is on line 8
+    assert len(reported) == 2 * len(accepted)
+
+
+def test_a_second_identical_offer_without_an_id_is_new(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    baseline = tmp_path / "baseline.json"
+    feed.write_text(_idless_feed("kettle", "kettle"), "utf-8")
+    _check(str(feed), "--select", "ID001,PR", "--write-baseline", str(baseline))
+    accepted = json.loads(baseline.read_text("utf-8"))["findings"]
+    assert [e["code"] for e in accepted].count("ID001") == 2  # two offers, two accepted findings
+
+    feed.write_text(_idless_feed("kettle", "kettle", "kettle"), "utf-8")
+    reported = _reported(feed, baseline)
+    assert [code for code, _ in reported].count("ID001") == 1  # the third copy is not hidden by the first two
+    assert len(reported) == len(accepted) // 2

@@ -61,7 +61,7 @@ def read(
             first = False
             feed.flavour = marketplace or dialect.value
             _capture_shop(item, feed)
-        yield _offer(item, feed, dialect)
+        yield _offer(item, feed, dialect, records.column)
         records.release(item)
 
 
@@ -79,9 +79,11 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
             feed.shop_name = text_of(child.text)
         elif name == "link" and feed.shop_url is None:
             feed.shop_url = text_of(child.text) or text_of(child.get("href"))
+        elif name in {"lastBuildDate", "pubDate", "updated"} and feed.feed_date is None:
+            feed.feed_date = text_of(child.text)
 
 
-def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect) -> Offer:
+def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect, column: int | None = None) -> Offer:
     google: dict[str, etree._Element] = {}
     plain: dict[str, etree._Element] = {}
     shipping: list[etree._Element] = []
@@ -167,6 +169,7 @@ def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect) -> Offer:
     return Offer(
         source=feed.source,
         line=element.sourceline or 0,
+        column=column,
         dialect=dialect,
         offer_id=text_of(offer_id),
         url=url,

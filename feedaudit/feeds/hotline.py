@@ -47,7 +47,7 @@ def read(
             first = False
             feed.flavour = marketplace or "hotline"
             _capture_shop(item, feed)
-        yield _offer(item, feed)
+        yield _offer(item, feed, records.column)
         records.release(item)
 
 
@@ -60,6 +60,8 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
         name = local(child.tag)
         if name == "firmName":
             feed.shop_name = text_of(child.text)
+        elif name == "date":
+            feed.feed_date = text_of(child.text)
         elif name == "rate":
             feed.currencies["USD"] = parse_decimal(child.text)
         elif name == "categories":
@@ -75,7 +77,7 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
                 feed.delivery_line = child.sourceline
 
 
-def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
+def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -> Offer:
     fields: dict[str, etree._Element] = {}
     params: list[Param] = []
     for child in element:
@@ -176,6 +178,7 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
     return Offer(
         source=feed.source,
         line=element.sourceline or 0,
+        column=column,
         dialect=Dialect.HOTLINE,
         offer_id=text_of(text("id", field="offer_id")) or text_of(element.get("id")),
         url=text_of(text("url", field="url")),

@@ -20,6 +20,8 @@ from lxml import etree
 from feedaudit.feeds.capguard import LimitGuard
 from feedaudit.feeds.charrefs import SurrogateReferences
 from feedaudit.feeds.limits import ReadLimitError, ReadLimits
+from feedaudit.feeds.messages import plain_message, raw_detail
+from feedaudit.feeds.positions import StartTags
 from feedaudit.feeds.source import Readable
 from feedaudit.model import FeedIssue, FeedIssueKind
 
@@ -66,8 +68,11 @@ class RecordStream:
         self._references = SurrogateReferences(stream)
         self._guard = LimitGuard(self._references, self._limits)
         self._record_names = frozenset(local(tag) for tag in tags)
+        # columns of record start tags, for records that share a line (minified feeds)
+        self._starts = StartTags(self._guard, self._record_names)
+        self.column: int | None = None  # of the record last yielded, when it shares its line
         self._parser = etree.iterparse(
-            SemicolonGuard(self._guard, tags),
+            SemicolonGuard(self._starts, tags),
             # start events of the records and the root let the guard see what is being built
             events=("start", "end"),
             tag=(*tags, *roots),
@@ -117,7 +122,10 @@ class RecordStream:
                 yield from self._drain()
                 if not self._reported or self._is_new(exc):
                     line, column = exc.position if exc.position else (exc.lineno, 0)
-                    yield FeedIssue(self._kind_of(exc), _clean(str(exc.msg)), self.source, line, column or None)
+                    log = self._parser.error_log
+                    type_name = log.last_error.type_name if len(log) and log.last_error is not None else None
+                    kind = self._kind_of(exc)
+                    yield _issue(kind, type_name, str(exc.msg), self.source, line, column or None)
                 break
             if local(element.tag) not in self._record_names:
                 if guard.root is None:
@@ -172,6 +180,7 @@ class RecordStream:
                 self._entities = element.getroottree().docinfo.internalDTD is not None
             if self._entities:
                 flatten_entities(element)
+            self.column = self._starts.column_of(element.sourceline)
             yield element
         yield from pending
         yield from self._reference_issues()
@@ -217,7 +226,8 @@ class RecordStream:
                 self._entities = True
             if self._reported < MAX_PARSE_ISSUES:
                 self._reported += 1
-                yield FeedIssue(classify(entry), _clean(entry.message), self.source, entry.line, entry.column)
+                kind = classify(entry)
+                yield _issue(kind, entry.type_name, entry.message, self.source, entry.line, entry.column)
         if final and total > MAX_PARSE_ISSUES:
             yield FeedIssue(
                 FeedIssueKind.NOT_WELL_FORMED,
@@ -311,6 +321,15 @@ class SemicolonGuard:
             return data
         self._waiting = False
         return data[:cut] + b"<!--;-->" + data[cut:]
+
+
+def _issue(
+    kind: FeedIssueKind, type_name: str | None, raw: str, source: str, line: int | None, column: int | None
+) -> FeedIssue:
+    """A parser error as a feed issue: plain words for broken XML and encodings, libxml2's text as detail."""
+    if kind is FeedIssueKind.HOSTILE:
+        return FeedIssue(kind, _clean(raw), source, line, column)
+    return FeedIssue(kind, plain_message(type_name, raw), source, line, column, detail=raw_detail(raw))
 
 
 def _clean(message: str) -> str:

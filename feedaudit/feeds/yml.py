@@ -85,7 +85,7 @@ def read(
                 flavour, feed.flavour_signals = verdict.flavour, list(verdict.signals)
             feed.flavour = flavour
             _capture_shop(item, feed)
-        yield _offer(item, feed, flavour)
+        yield _offer(item, feed, flavour, records.column)
         records.release(item)
 
 
@@ -104,6 +104,8 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
         return
     feed.shop_name = text_of(_child_text(shop, "name")) or text_of(_child_text(shop, "company"))
     feed.shop_url = text_of(_child_text(shop, "url"))
+    catalog = shop.getparent() if local(shop.tag) == "shop" else shop
+    feed.feed_date = text_of(catalog.get("date")) if catalog is not None else None
     currencies = _child(shop, "currencies")
     if currencies is not None:
         for currency in currencies:
@@ -124,7 +126,7 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
             feed.delivery_line = delivery.sourceline
 
 
-def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
+def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | None = None) -> Offer:
     lines: dict[str, int] = {}
     fields: dict[str, etree._Element] = {}
     translations: list[etree._Element] = []
@@ -204,6 +206,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     return Offer(
         source=feed.source,
         line=element.sourceline or 0,
+        column=column,
         dialect=Dialect.YML,
         offer_id=offer_id,
         url=text_of(text(("url",), "url")),

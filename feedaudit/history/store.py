@@ -1,7 +1,8 @@
 """The history store: records a run's findings in one transaction and tells new, still-open and resolved apart.
 
-Findings are keyed by `Finding.fingerprint` (source, offer id, rule code, field: not the line, so a
-reformatted feed keeps its history). After a run, a finding is
+Findings are keyed by `Finding.fingerprint` (source, offer identity, rule code, field: not the line, so
+a reformatted feed keeps its history; repeated fingerprints are numbered apart, see
+`feedaudit.model.distinct_fingerprints`). After a run, a finding is
 
 - *new* when its fingerprint was not open before (never seen, or resolved earlier and back again),
 - *still open* when it was open before and is seen again,
@@ -35,7 +36,7 @@ from feedaudit.errors import HistoryError
 from feedaudit.history.delta import RunDelta
 from feedaudit.history.schema import MIGRATIONS, Migration, findings, migrate, runs
 from feedaudit.history.settings import database_url
-from feedaudit.model import Finding, Severity, fingerprint
+from feedaudit.model import Finding, Severity, distinct_fingerprints, fingerprint
 from feedaudit.report.safe import capped
 
 # Feed-level rules whose finding means "offers after this point were not seen".
@@ -127,7 +128,7 @@ class HistoryStore:
         to the outbox there, so a report can be sent twice after a crash but never lost); if it
         raises, nothing is recorded.
         """
-        rows = [_with_fingerprint(f) for f in run_findings]
+        rows = list(distinct_fingerprints(_with_fingerprint(f) for f in run_findings))
         current: dict[str, Finding] = {}
         for finding in sorted(rows, key=lambda f: f.sort_key):
             current.setdefault(finding.fingerprint, finding)

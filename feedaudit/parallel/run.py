@@ -263,6 +263,9 @@ def _slim_fields(rules: Iterable[Rule]) -> tuple[str, ...]:
             wanted.update(INVENTORY_KEY_FIELDS)
     if not wanted:
         return ()
+    # what a finding is stamped with besides: the offer's identity (its content when it has no id),
+    # its name and its column, so findings match the one-process run's
+    wanted |= {"url", "vendor_code", "barcode", "name", "vendor", "column"}
     return ("offer_id", *sorted(wanted - {"offer_id"}))
 
 

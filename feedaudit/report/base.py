@@ -30,6 +30,8 @@ class FeedSummary:
     offers: int
     bytes_read: int
     by_code: dict[str, int] = field(default_factory=dict)  # findings of this feed per rule code
+    feed_date: str | None = None  # when the feed says it was generated
+    shop_url: str | None = None
 
     @classmethod
     def of(cls, feed: FeedInfo, by_code: Counter[str] | None = None) -> FeedSummary:
@@ -42,6 +44,8 @@ class FeedSummary:
             offers=feed.offers,
             bytes_read=feed.bytes_read,
             by_code=dict(sorted((by_code or Counter()).items())),
+            feed_date=feed.feed_date,
+            shop_url=feed.shop_url,
         )
 
     @property
@@ -100,9 +104,10 @@ class Reporter:
     streaming = False
     has_statistics = False  # whether the format has its own form of `--statistics`
 
-    def __init__(self, out: TextIO, *, statistics: bool = False) -> None:
+    def __init__(self, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> None:
         self.out = out
         self.statistics = statistics
+        self.verbose = verbose  # text formats add each finding's technical detail (a parser's own words)
         self.findings: list[Finding] = []
 
     @functools.cached_property

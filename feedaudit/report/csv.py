@@ -71,8 +71,8 @@ class CsvReporter(Reporter):
     streaming = True
     has_statistics = True
 
-    def __init__(self, out: TextIO, *, statistics: bool = False) -> None:
-        super().__init__(out, statistics=statistics)
+    def __init__(self, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> None:
+        super().__init__(out, statistics=statistics, verbose=verbose)
         self._writer = SafeCsvWriter(self.out)
         self._header = False
 

@@ -39,6 +39,7 @@ class FindingModel(BaseModel):
     actual: str | None
     related_lines: list[int]
     fingerprint: str
+    detail: str | None  # technical detail behind the message (the XML parser's own words)
     rule_url: str
 
 
@@ -111,6 +112,7 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "actual": finding.actual,
         "related_lines": list(finding.related_lines),
         "fingerprint": finding.fingerprint,
+        "detail": finding.detail,
         "rule_url": rule.url if rule is not None else "",
     }
 

@@ -74,6 +74,8 @@ class JunitReporter(Reporter):
                     file=xml_text(human(source)),
                     line=str(finding.line or 0),
                 )
+                if finding.column:
+                    case.set("column", str(finding.column))
                 failure = ET.SubElement(
                     case, "failure", message=xml_text(human(finding.message, MESSAGE_LIMIT)), type=finding.code
                 )

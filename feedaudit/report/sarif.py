@@ -4,7 +4,7 @@ One run; `tool.driver.rules` holds every rule that fired with its full documenta
 docstring) and a link to docs/rules.md. Each result carries the effective severity as `level`
 (`error`, `warning`, `note`), the feed line and column, the offer id as a logical location, the other
 lines of the same fault (duplicate offer ids) as `relatedLocations`, and the finding's fingerprint in
-`partialFingerprints["feedaudit/v1"]`: it hashes source, offer id, code and field but never the line,
+`partialFingerprints["feedaudit/v1"]`: it hashes source, offer identity, code and field but never the line,
 so a dismissed alert stays dismissed when the feed is reordered. A SARIF report can also serve as a
 `--baseline` file. Text from the feed is capped (`feedaudit.report.safe.bounded`); the message, which
 viewers show to people, is also put on one line with no controls in it.
@@ -107,6 +107,7 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
             ("expected", finding.expected),
             ("actual", finding.actual),
             ("url", finding.url),
+            ("detail", finding.detail),
         )
         if value is not None
     }

@@ -74,6 +74,8 @@ class ConciseReporter(Reporter):
     def add(self, finding: Finding) -> None:
         if not self.statistics:
             self.out.write(concise_line(finding) + "\n")
+            if self.verbose and finding.detail:
+                self.out.write(f"    detail: {finding.detail}\n")
 
     def finish(self, summary: Summary) -> None:
         if self.statistics:
@@ -97,6 +99,8 @@ class GroupedReporter(Reporter):
                 self.out.write(
                     f"  {where:>8} {finding.code} [{finding.severity.value}] {message}{offer_note(finding)}\n"
                 )
+                if self.verbose and finding.detail:
+                    self.out.write(f"  {'':>8} detail: {human(finding.detail, MESSAGE_LIMIT)}\n")
             self.out.write("\n")
         if self.statistics:
             for line in statistics_lines(summary):

@@ -10,7 +10,7 @@ from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
 
 def _issues_of(kind: FeedIssueKind, issue: FeedIssue) -> Iterator[Problem]:
     if issue.kind is kind:
-        yield Problem(issue.message, line=issue.line, column=issue.column)
+        yield Problem(issue.message, line=issue.line, column=issue.column, detail=issue.detail)
 
 
 @rule(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from feedaudit.engine import audit
 from feedaudit.errors import HistoryError
 from feedaudit.history.delta import RunDelta
 from feedaudit.history.schema import MIGRATIONS, Migration, current_version
@@ -128,13 +129,17 @@ def test_a_feed_not_read_to_the_end_resolves_nothing(tmp_path: Path) -> None:
         assert sorted((f.code, f.offer_id) for f in back.resolved) == [("FD003", None), ("ID002", "A")]
 
 
-def test_findings_sharing_a_fingerprint_are_tracked_once(tmp_path: Path) -> None:
+def test_findings_sharing_a_fingerprint_are_counted_not_merged(tmp_path: Path) -> None:
+    # two identical faults (identical offers without an id) are two findings: one fixed is one resolved,
+    # and a third one is new, never hidden behind the two already open
     with HistoryStore.open(tmp_path / "history.db") as store:
         first = record(store, finding(None, "ID001", line=3), finding(None, "ID001", line=9))
-        assert len(first.new) == 2
+        assert (len(first.new), len(first.still_open)) == (2, 0)
         second = record(store, finding(None, "ID001", line=9))
-        assert len(second.still_open) == 1
-        assert second.resolved == []
+        assert (len(second.new), len(second.still_open), len(second.resolved)) == (0, 1, 1)
+        third = record(store, *(finding(None, "ID001", line=n) for n in (3, 9, 12)))
+        assert (len(third.new), len(third.still_open), len(third.resolved)) == (2, 1, 0)
+        assert len(store.open_findings()) == 3
 
 
 def test_a_failing_write_leaves_the_previous_state(tmp_path: Path) -> None:
@@ -304,3 +309,37 @@ def test_a_server_database_that_cannot_be_reached_hides_the_password(tmp_path: P
     message = str(failure.value)
     assert message.startswith("history postgresql+psycopg://audit:***@/history")
     assert "s3cret" not in message
+
+
+def _idless_feed(path: Path, *names: str) -> str:
+    offers = "".join(
+        f'<offer available="true"><url>https://shop.example.ua/p/{n}</url><price>0</price>'
+        f"<currencyId>UAH</currencyId><name>{n}</name></offer>\n"
+        for n in names
+    )
+    path.write_text(
+        f"<yml_catalog><shop><name>Shop</name>\n<offers>\n{offers}</offers></shop></yml_catalog>\n", "utf-8"
+    )
+    return str(path)
+
+
+def test_offers_without_an_id_are_new_in_the_history_until_seen(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    with HistoryStore.open(tmp_path / "history.db") as store:
+
+        def run(*names: str) -> RunDelta:
+            findings = audit(_idless_feed(feed, *names), select=["ID001", "PR"])
+            return store.record_run(findings, sources=[str(feed)], started=datetime.now(UTC))
+
+        first = run("kettle")
+        assert {f.code for f in first.new} >= {"ID001"}
+        per_offer = len(first.new)
+
+        second = run("toaster", "kettle", "iron")  # two new offers without an id, the kettle moved down
+        assert len(second.new) == 2 * per_offer
+        assert {f.line for f in second.new} == {3, 5}
+        assert [f.line for f in second.still_open] == [4] * per_offer
+
+        third = run("kettle", "kettle", "toaster", "iron")  # a copy of the kettle is one more offer at fault
+        assert [f.line for f in third.new] == [4] * per_offer
+        assert third.resolved == []
