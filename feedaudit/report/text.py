@@ -9,13 +9,14 @@ from feedaudit.report.base import Reporter, Summary
 
 
 def concise_line(finding: Finding) -> str:
-    """`source:line: CODE message [offer id]`, ruff's concise shape."""
+    """`source:line[:column]: CODE [severity] message [offer id]`: ruff's concise shape, plus the severity
+    (which a marketplace profile or the configuration may change from the rule's default)."""
     where = finding.source
     if finding.line:
         where += f":{finding.line}"
         if finding.column:
             where += f":{finding.column}"
-    line = f"{where}: {finding.code} {finding.message}"
+    line = f"{where}: {finding.code} [{finding.severity.value}] {finding.message}"
     if finding.offer_id is not None:
         line += f" [offer {finding.offer_id}]"
     return line
@@ -78,6 +79,10 @@ class ConciseReporter(Reporter):
 class GroupedReporter(Reporter):
     name = "grouped"
     has_statistics = True
+
+    def add(self, finding: Finding) -> None:
+        if not self.statistics:  # `--statistics` prints the counts instead of the findings
+            super().add(finding)
 
     def finish(self, summary: Summary) -> None:
         for source, findings in groupby(self.sorted_findings(), key=lambda f: f.source):
