@@ -78,6 +78,21 @@ def handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _byte_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """A byte size on the command line: `10MB`, `512KiB`, `2GiB` or a number of bytes."""
+    if value is None:
+        return None
+    from feedaudit.sizes import parse_size
+
+    try:
+        size = parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+    if size <= 0:
+        raise click.BadParameter(f"{value!r} is not a size above zero", ctx, param)
+    return size
+
+
 config_option = click.option(
     "--config",
     "config_path",
@@ -136,7 +151,9 @@ def main() -> None:
 @fail_on_option
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
-@click.option("--max-feed-bytes", type=click.IntRange(min=1), help="Cap on a feed's decompressed size.")
+@click.option(
+    "--max-feed-bytes", callback=_byte_size, metavar="SIZE", help="Cap on a feed's decompressed size (10MB, 2GiB)."
+)
 @click.option(
     "--baseline",
     "baseline_path",
@@ -398,13 +415,13 @@ def listing(
 def rules(code: str | None, output_format: str) -> None:
     """List every rule, or show the documentation of rule CODE."""
     from feedaudit.docs import profiles_text
-    from feedaudit.rules import FAMILIES, registered_rules
+    from feedaudit.rules import FAMILIES, find_rule, registered_rules
 
     catalogue = registered_rules()
     if code is not None:
-        rule = catalogue.get(code.strip().upper())
+        rule = find_rule(code)
         if rule is None:
-            raise click.UsageError(f"no rule {code!r}; `feedaudit rules` lists them")
+            raise click.UsageError(f"no rule {code!r} (a code such as ID002 or a name such as missing-warranty)")
         if output_format == "json":
             _echo_json([_rule_json(rule.code)])
             return

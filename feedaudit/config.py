@@ -22,6 +22,7 @@ from feedaudit.model import Severity
 from feedaudit.notify.settings import EmailSettings
 from feedaudit.parallel.settings import ParallelSettings
 from feedaudit.section import Section, describe_validation_error
+from feedaudit.sizes import ByteCount
 
 OutputFormat = Literal["concise", "grouped", "json", "jsonl", "csv", "sarif", "junit", "github", "html"]
 CONFIG_FILE = "feedaudit.toml"
@@ -44,7 +45,9 @@ class Settings(Section):
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-rule options and `severity`, keyed by rule code."
     )
-    max_feed_bytes: int = Field(default=8 * 1024**3, gt=0, description="Cap on a feed's decompressed size.")
+    max_feed_bytes: ByteCount = Field(
+        default=8 * 1024**3, description="Cap on a feed's decompressed size: bytes, or a size such as '10MB' or '2GiB'."
+    )
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
     feeds_per_host: int = Field(
         default=2, ge=1, description="With several feeds in parallel: at most this many fetched from one host at once."

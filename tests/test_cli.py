@@ -171,6 +171,13 @@ def test_rules_code_prints_its_documentation() -> None:
     assert data[0]["url"].endswith("#id002")
 
 
+@pytest.mark.parametrize("name", ["missing-warranty", "Missing-Warranty", "wr001"])
+def test_rules_are_found_by_name_as_well_as_code(name: str) -> None:
+    result = run("rules", name)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("WR001 missing-warranty\n")
+
+
 def test_rules_unknown_code_exits_2() -> None:
     result = run("rules", "ZZ999")
     assert result.exit_code == 2

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from feedaudit.errors import ConfigError
 from feedaudit.section import Section, describe_validation_error
+from feedaudit.sizes import ByteCount
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -27,7 +28,7 @@ class ListingsSettings(Section):
     rate: float = Field(default=1.0, gt=0, description="Requests per second to one host at most.")
     concurrency: int = Field(default=16, ge=1, le=512, description="Requests in flight in all at most.")
     timeout: float = Field(default=20.0, gt=0, description="Seconds for each phase of a request.")
-    max_bytes: int = Field(default=5 * 1024**2, gt=0, description="Cap on a page's (decoded) size.")
+    max_bytes: ByteCount = Field(default=5 * 1024**2, description="Cap on a page's (decoded) size (bytes, or '5MiB').")
     max_redirects: int = Field(default=5, ge=0, le=30, description="Redirects followed per page.")
     retries: int = Field(default=2, ge=0, le=10, description="Retries on 408, 425, 429, 5xx and dropped connections.")
     backoff: float = Field(default=0.5, ge=0, description="First retry delay in seconds (doubles; Retry-After wins).")

@@ -144,3 +144,13 @@ def registered_rules() -> Mapping[str, Rule]:
         _CATALOGUE.clear()
         _CATALOGUE.update(sorted(_REGISTRY.items()))
     return _CATALOGUE_VIEW
+
+
+def find_rule(code_or_name: str) -> Rule | None:
+    """A rule by its code (`WR001`, any case) or its name (`missing-warranty`), as `ruff rule` takes both."""
+    wanted = code_or_name.strip()
+    catalogue = registered_rules()
+    found = catalogue.get(wanted.upper())
+    if found is not None:
+        return found
+    return next((r for r in catalogue.values() if r.name == wanted.lower()), None)

@@ -44,9 +44,11 @@ def test_check_with_listings_reports_page_faults(tmp_path: Path, shop: ShopServe
     )
     assert code == 1
     lines = output.splitlines()
-    assert "feed.xml:18: LS006 [error] page price 1299 differs from the feed price 1199 (json-ld) [offer KO150F]" in lines
+    assert "feed.xml:18: LS006 [error] page price 1299 differs from the feed price 1199 (json-ld) [offer KO150F]" in (
+        lines
+    )
     assert any("LS008 [warning] page says refurbished, the feed new" in line for line in lines)
-    assert any("LS007 [error] page says out of stock, the feed in stock" in line and "REBEL-71" in line for line in lines)
+    assert any("LS007 [error] page says out of stock, the feed in stock" in x and "REBEL-71" in x for x in lines)
     assert any("LS003 [error] page shows a placeholder in its price area: 'Ціну уточнюйте'" in line for line in lines)
     assert any("LS002 [error] page is gone (HTTP 404) [offer OLD-1]" in line for line in lines)
     assert not any("410291234" in line for line in lines)  # the Rozetka-like page agrees with its offer
