@@ -255,11 +255,16 @@ def check(
     from feedaudit.engine import Engine
     from feedaudit.fleet import read_feed_list, resolve_jobs
     from feedaudit.progress import ProgressLine
-    from feedaudit.runner import atomic_output, exit_code, make_reporter, run_check
+    from feedaudit.report.file import atomic_output, check_writable
+    from feedaudit.runner import exit_code, make_reporter, run_check
 
     sources = [*feeds, *(read_feed_list(feeds_from) if feeds_from is not None else [])]
     if not sources:
         raise click.UsageError("no feeds given: name at least one FEED or use --feeds-from FILE")
+    if output is not None:
+        check_writable(output)
+    if write_baseline is not None:
+        check_writable(write_baseline, "the baseline")
     settings, origin = load_settings(config_path)
     settings = nightly.configure(settings, origin, history=history_path, email=email)
     settings = override(
@@ -312,7 +317,7 @@ def check(
                     progress.clear()
         night.finish(summary)
     if record is not None and write_baseline is not None:
-        with atomic_output(write_baseline) as out:
+        with atomic_output(write_baseline, "the baseline") as out:
             record.dump(out)
         click.echo(f"feedaudit: wrote {len(record.entries):,} fingerprints to {write_baseline}", err=True)
         sys.exit(EXIT_CLEAN)
@@ -382,8 +387,11 @@ def listing(
     from feedaudit.engine import Engine
     from feedaudit.listings.live import LiveListings
     from feedaudit.progress import ProgressLine
-    from feedaudit.runner import atomic_output, exit_code, make_reporter, run_listings
+    from feedaudit.report.file import atomic_output, check_writable
+    from feedaudit.runner import exit_code, make_reporter, run_listings
 
+    if output is not None:
+        check_writable(output)
     settings, _origin = load_settings(config_path)
     settings = override(
         settings,

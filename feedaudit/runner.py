@@ -6,13 +6,9 @@ run can be driven from Python or from the nightly and many-feeds modes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TextIO
 
 from feedaudit.baseline import Baseline, BaselineWriter
@@ -106,17 +102,3 @@ def make_reporter(name: str, out: TextIO, *, statistics: bool = False) -> Report
     if statistics and not cls.has_statistics:
         cls = REPORTERS["concise"]
     return cls(out, statistics=statistics)
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[TextIO]:
-    """Write a report file atomically: a temporary file beside it, renamed into place at the end."""
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            yield out
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
