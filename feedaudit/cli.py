@@ -266,7 +266,7 @@ def check(
     if write_baseline is not None:
         check_writable(write_baseline, "the baseline")
     settings, origin = load_settings(config_path)
-    settings = nightly.configure(settings, origin, history=history_path, email=email)
+    settings = nightly.configure(settings, origin, history=history_path, email=email, named=config_path is not None)
     settings = override(
         settings,
         select=_split(select),

@@ -3,6 +3,8 @@
 Settings come from, highest first: command-line options, then `--config FILE` or the first of
 `feedaudit.toml` / `pyproject.toml` `[tool.feedaudit]` found in the working directory, then defaults.
 Keys are kebab-case in files (`extend-select`) and snake_case in Python. Unknown keys are an error.
+A discovered file's `[history]` and `[email]` apply only to a run that asks for them with `--history`
+or `--email` (see `feedaudit.nightly.configure`); a file named with `--config` applies in full.
 """
 
 from __future__ import annotations
