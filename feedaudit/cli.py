@@ -105,6 +105,12 @@ output_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE (atomically) instead of standard output.",
 )
+docs_url_option = click.option(
+    "--docs-url",
+    metavar="URL",
+    envvar="FEEDAUDIT_DOCS_URL",
+    help="Where docs/rules.md is published: reports link each rule there (default: no links).",
+)
 fail_on_option = click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
@@ -148,6 +154,7 @@ def main() -> None:
 @click.option("--profile", help="Marketplace profile (default: from the feed's dialect).")
 @click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
 @output_option
+@docs_url_option
 @fail_on_option
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
@@ -220,6 +227,7 @@ def check(
     profile: str | None,
     output_format: str | None,
     output: Path | None,
+    docs_url: str | None,
     fail_on: str | None,
     exit_zero: bool,
     statistics: bool,
@@ -275,6 +283,7 @@ def check(
         profile=profile,
         output_format=output_format,
         fail_on=fail_on,
+        docs_url=docs_url,
         max_feed_bytes=max_feed_bytes,
         baseline=None if baseline_path is None else str(baseline_path),
         inventory=_inventory_overrides(
@@ -299,7 +308,7 @@ def check(
         engine = Engine(settings, progress=progress if in_process else None, listings=pages)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
         with sink as out:
-            reporter = make_reporter(settings.output_format, out, statistics=statistics)
+            reporter = make_reporter(settings.output_format, out, statistics=statistics, docs_url=settings.docs_url)
             try:
                 summary = run_check(
                     engine,
@@ -360,6 +369,7 @@ def _tolerance_overrides(rules: dict[str, dict[str, Any]], tolerance: str | None
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rules to skip: codes, prefixes or ALL.")
 @click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
 @output_option
+@docs_url_option
 @fail_on_option
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
@@ -374,6 +384,7 @@ def listing(
     ignore: tuple[str, ...],
     output_format: str | None,
     output: Path | None,
+    docs_url: str | None,
     fail_on: str | None,
     exit_zero: bool,
     statistics: bool,
@@ -399,6 +410,7 @@ def listing(
         ignore=_split(ignore),
         output_format=output_format,
         fail_on=fail_on,
+        docs_url=docs_url,
     )
     settings = _listings_settings(settings, allow_private=allow_private, cache_dir=listings_cache)
     targets = [line.strip() for url in urls for line in (sys.stdin if url == "-" else [url]) if line.strip()]
@@ -407,7 +419,7 @@ def listing(
     engine = Engine(settings)
     sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
     with sink as out:
-        reporter = make_reporter(settings.output_format, out, statistics=statistics)
+        reporter = make_reporter(settings.output_format, out, statistics=statistics, docs_url=settings.docs_url)
         try:
             summary = run_listings(engine, pages.fetch_urls(targets), reporter)
         finally:
@@ -419,9 +431,10 @@ def listing(
 @main.command()
 @click.argument("code", required=False)
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@docs_url_option
 @handle_errors
-def rules(code: str | None, output_format: str) -> None:
-    """List every rule, or show the documentation of rule CODE."""
+def rules(code: str | None, output_format: str, docs_url: str | None) -> None:
+    """List every rule, or show the documentation of rule CODE (a code such as WR001 or a name)."""
     from feedaudit.docs import profiles_text
     from feedaudit.rules import FAMILIES, find_rule, registered_rules
 
@@ -431,7 +444,7 @@ def rules(code: str | None, output_format: str) -> None:
         if rule is None:
             raise click.UsageError(f"no rule {code!r} (a code such as ID002 or a name such as missing-warranty)")
         if output_format == "json":
-            _echo_json([_rule_json(rule.code)])
+            _echo_json([_rule_json(rule.code, docs_url)])
             return
         click.echo(f"{rule.code} {rule.name}")
         click.echo(f"{rule.summary}.  Default severity: {rule.severity.value}.  Scope: {rule.scope.value}.\n")
@@ -439,7 +452,7 @@ def rules(code: str | None, output_format: str) -> None:
         click.echo("\n" + profiles_text(rule))
         return
     if output_format == "json":
-        _echo_json([_rule_json(c) for c in catalogue])
+        _echo_json([_rule_json(c, docs_url) for c in catalogue])
         return
     width = max(len(r.name) for r in catalogue.values())
     family = None
@@ -472,17 +485,18 @@ def history(history_path: str | None, config_path: Path | None, limit: int, outp
     click.echo(nightly.show_history(settings.history, limit=limit, output_format=output_format), nl=False)
 
 
-def _rule_json(code: str) -> dict[str, str]:
+def _rule_json(code: str, docs_url: str | None) -> dict[str, str]:
     from feedaudit.rules import registered_rules
 
     rule = registered_rules()[code]
+    link = rule.url(docs_url)
     return {
         "code": rule.code,
         "name": rule.name,
         "summary": rule.summary,
         "severity": rule.severity.value,
         "scope": rule.scope.value,
-        "url": rule.url,
+        **({"url": link} if link is not None else {}),
         "doc": rule.doc,
     }
 

@@ -9,12 +9,13 @@ or `--email` (see `feedaudit.nightly.configure`); a file named with `--config` a
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from feedaudit.errors import ConfigError
 from feedaudit.history.settings import HistorySettings
@@ -57,6 +58,13 @@ class Settings(Section):
     baseline: str | None = Field(
         default=None, description="Baseline file: findings whose fingerprint it lists are left out."
     )
+    docs_url: str | None = Field(
+        default=None,
+        description=(
+            "Where docs/rules.md is published (an http(s) URL): reports then link each rule to its section. "
+            "Unset (the default), reports carry no links; `feedaudit rules CODE` prints a rule's documentation."
+        ),
+    )
     inventory: InventorySettings = Field(
         default_factory=InventorySettings, description="The shop's inventory to compare offers with."
     )
@@ -68,6 +76,13 @@ class Settings(Section):
     parallel: ParallelSettings = Field(
         default_factory=ParallelSettings, description="When one large local feed is audited on several cores."
     )
+
+    @field_validator("docs_url")
+    @classmethod
+    def _check_docs_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+\S*$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL (where docs/rules.md is published)")
+        return value
 
 
 def load_settings(path: Path | None = None, cwd: Path | None = None) -> tuple[Settings, Path | None]:

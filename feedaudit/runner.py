@@ -96,9 +96,9 @@ def exit_code(summary: Summary, settings: Settings, *, exit_zero: bool = False) 
     return EXIT_FINDINGS if summary.at_least(settings.fail_on) else EXIT_CLEAN
 
 
-def make_reporter(name: str, out: TextIO, *, statistics: bool = False) -> Reporter:
+def make_reporter(name: str, out: TextIO, *, statistics: bool = False, docs_url: str | None = None) -> Reporter:
     """The reporter for `--output-format`; `--statistics` in a format without a form of its own is text."""
     cls = REPORTERS[name]
     if statistics and not cls.has_statistics:
         cls = REPORTERS["concise"]
-    return cls(out, statistics=statistics)
+    return cls(out, statistics=statistics, docs_url=docs_url)

@@ -12,7 +12,6 @@ from typing import TextIO
 
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
-from feedaudit.rules import registered_rules
 
 COLUMNS = (
     "source",
@@ -29,8 +28,8 @@ COLUMNS = (
     "actual",
     "url",
     "fingerprint",
-    "rule_url",
 )
+LINK_COLUMN = "rule_url"  # only when a docs URL is configured
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -46,10 +45,11 @@ class CsvReporter(Reporter):
     streaming = True
     has_statistics = True
 
-    def __init__(self, out: TextIO, *, statistics: bool = False) -> None:
-        super().__init__(out, statistics=statistics)
+    def __init__(self, out: TextIO, *, statistics: bool = False, docs_url: str | None = None) -> None:
+        super().__init__(out, statistics=statistics, docs_url=docs_url)
         self._writer = csv.writer(self.out)
         self._header = False
+        self.columns = (*COLUMNS, LINK_COLUMN) if docs_url else COLUMNS
 
     def _row(self, cells: tuple[object, ...]) -> None:
         self._writer.writerow([neutralise("" if cell is None else cell) for cell in cells])
@@ -59,27 +59,24 @@ class CsvReporter(Reporter):
             return
         if not self._header:
             self._header = True
-            self._writer.writerow(COLUMNS)
-        rule = registered_rules().get(finding.code)
-        self._row(
-            (
-                finding.source,
-                finding.line,
-                finding.column,
-                finding.code,
-                finding.name,
-                finding.severity.value,
-                finding.offer_id,
-                finding.field,
-                finding.value,
-                finding.message,
-                finding.expected,
-                finding.actual,
-                finding.url,
-                finding.fingerprint,
-                rule.url if rule is not None else None,
-            )
+            self._writer.writerow(self.columns)
+        cells: tuple[object, ...] = (
+            finding.source,
+            finding.line,
+            finding.column,
+            finding.code,
+            finding.name,
+            finding.severity.value,
+            finding.offer_id,
+            finding.field,
+            finding.value,
+            finding.message,
+            finding.expected,
+            finding.actual,
+            finding.url,
+            finding.fingerprint,
         )
+        self._row((*cells, self.rule_url(finding.code)) if self.docs_url else cells)
 
     def finish(self, summary: Summary) -> None:
         if self.statistics:
@@ -87,4 +84,4 @@ class CsvReporter(Reporter):
             for count, code, name in summary.statistics():
                 self._row((count, code, name, summary.feeds_with(code)))
         elif not self._header:
-            self._writer.writerow(COLUMNS)
+            self._writer.writerow(self.columns)

@@ -30,11 +30,16 @@ def _e(text: object) -> str:
     return escape("" if text is None else str(text), quote=True)
 
 
-def _finding_row(finding: Finding) -> str:
+def _finding_row(finding: Finding, link: str | None) -> str:
     rule = registered_rules().get(finding.code)
     code = _e(finding.code)
     if rule is not None:
-        code = f'<a href="{_e(rule.url)}" title="{_e(rule.name)}">{code}</a>'
+        title = f"{rule.name}: feedaudit rules {rule.code}"
+        code = (
+            f'<a href="{_e(link)}" title="{_e(title)}">{code}</a>'
+            if link
+            else f'<abbr title="{_e(title)}">{code}</abbr>'
+        )
     where = "" if not finding.line else str(finding.line) + (f":{finding.column}" if finding.column else "")
     detail = ""
     if finding.value is not None:
@@ -82,7 +87,7 @@ class HtmlReporter(Reporter):
                 "<table><thead><tr><th>line</th><th>code</th><th>severity</th><th>message</th><th>offer</th></tr>"
                 "</thead><tbody>"
             )
-            parts += [_finding_row(finding) for finding in rows]
+            parts += [_finding_row(finding, self.rule_url(finding.code)) for finding in rows]
             parts.append("</tbody></table>")
         parts.append(f"<footer><p>feedaudit {_e(__version__)}</p></footer></body></html>")
         self.out.write("\n".join(parts) + "\n")

@@ -7,14 +7,14 @@ from it (`python -m feedaudit.schemas`), and a test keeps the two in step.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from feedaudit._version import __version__
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
-from feedaudit.rules import registered_rules
 
 
 class FindingModel(BaseModel):
@@ -35,7 +35,9 @@ class FindingModel(BaseModel):
     actual: str | None
     related_lines: list[int]
     fingerprint: str
-    rule_url: str
+    rule_url: str | None = Field(
+        default=None, description="Link to the rule's documentation; only when a docs URL is configured."
+    )
 
 
 class FeedModel(BaseModel):
@@ -84,10 +86,9 @@ class Report(BaseModel):
     findings: list[FindingModel]
 
 
-def finding_record(finding: Finding) -> dict[str, Any]:
-    """A finding as the plain dict `FindingModel` describes (its fields, in its order)."""
-    rule = registered_rules().get(finding.code)
-    return {
+def finding_record(finding: Finding, rule_url: str | None = None) -> dict[str, Any]:
+    """A finding as the plain dict `FindingModel` describes (its fields, in its order); `rule_url` only if given."""
+    record = {
         "code": finding.code,
         "name": finding.name,
         "severity": finding.severity.value,
@@ -103,15 +104,19 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "actual": finding.actual,
         "related_lines": list(finding.related_lines),
         "fingerprint": finding.fingerprint,
-        "rule_url": rule.url if rule is not None else "",
     }
+    if rule_url is not None:
+        record["rule_url"] = rule_url
+    return record
 
 
-def finding_model(finding: Finding) -> FindingModel:
-    return FindingModel(**finding_record(finding))
+def finding_model(finding: Finding, rule_url: str | None = None) -> FindingModel:
+    return FindingModel(**finding_record(finding, rule_url))
 
 
-def report_model(findings: list[Finding], summary: Summary) -> Report:
+def report_model(
+    findings: list[Finding], summary: Summary, rule_url: Callable[[str], str | None] = lambda code: None
+) -> Report:
     return Report(
         tool="feedaudit",
         version=__version__,
@@ -125,7 +130,7 @@ def report_model(findings: list[Finding], summary: Summary) -> Report:
             baseline_suppressed=summary.baseline_suppressed,
             elapsed_seconds=round(summary.elapsed, 3),
         ),
-        findings=[finding_model(f) for f in findings],
+        findings=[finding_model(f, rule_url(f.code)) for f in findings],
     )
 
 
@@ -151,7 +156,9 @@ class JsonReporter(Reporter):
             rows = [model.model_dump() for model in statistic_models(summary)]
             self.out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
             return
-        self.out.write(report_model(self.sorted_findings(), summary).model_dump_json(indent=2) + "\n")
+        report = report_model(self.sorted_findings(), summary, self.rule_url)
+        # every field is given explicitly except `rule_url`, which is left out unless there is a link
+        self.out.write(report.model_dump_json(indent=2, exclude_unset=True) + "\n")
 
 
 class JsonLinesReporter(Reporter):
@@ -165,7 +172,8 @@ class JsonLinesReporter(Reporter):
         if self.statistics:
             return
         # json.dumps of the plain record writes what `model_dump_json` would, at a third of the cost
-        self.out.write(json.dumps(finding_record(finding), ensure_ascii=False, separators=(",", ":")) + "\n")
+        record = finding_record(finding, self.rule_url(finding.code))
+        self.out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
         if self.live:
             self.out.flush()
 
