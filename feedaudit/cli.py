@@ -262,7 +262,7 @@ def check(
     from feedaudit.config import load_settings, override
     from feedaudit.engine import Engine
     from feedaudit.fleet import read_feed_list, resolve_jobs
-    from feedaudit.progress import ProgressLine
+    from feedaudit.progress import ProgressLine, attached
     from feedaudit.report.file import atomic_output, check_writable
     from feedaudit.runner import exit_code, make_reporter, run_check
 
@@ -304,7 +304,7 @@ def check(
         from feedaudit.listings.live import LiveListings
 
         pages = LiveListings(settings.listings, progress=progress.pages if progress is not None else None)
-    with nightly.Nightly(settings, origin, quiet=quiet) as night:
+    with attached(progress), nightly.Nightly(settings, origin, quiet=quiet) as night:
         engine = Engine(settings, progress=progress if in_process else None, listings=pages)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
         with sink as out:
@@ -397,7 +397,7 @@ def listing(
     from feedaudit.config import load_settings, override
     from feedaudit.engine import Engine
     from feedaudit.listings.live import LiveListings
-    from feedaudit.progress import ProgressLine
+    from feedaudit.progress import ProgressLine, attached
     from feedaudit.report.file import atomic_output, check_writable
     from feedaudit.runner import exit_code, make_reporter, run_listings
 
@@ -417,8 +417,7 @@ def listing(
     progress = ProgressLine.for_terminal(quiet)
     pages = LiveListings(settings.listings, progress=progress.pages if progress is not None else None)
     engine = Engine(settings)
-    sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
-    with sink as out:
+    with attached(progress), atomic_output(output) if output is not None else nullcontext(sys.stdout) as out:
         reporter = make_reporter(settings.output_format, out, statistics=statistics, docs_url=settings.docs_url)
         try:
             summary = run_listings(engine, pages.fetch_urls(targets), reporter)
