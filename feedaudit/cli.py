@@ -186,7 +186,7 @@ def main() -> None:
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    help="Audit the feeds on a Dask cluster (tcp://host:8786; needs pip install 'feedaudit[dask]').",
+    help="Audit the feeds on a Dask cluster (tcp://host:8786; needs feedaudit's dask extra).",
 )
 @click.option("--inventory", "inventory_source", metavar="SRC", help="Inventory: CSV/TSV/XLSX/JSON file or SQL URL.")
 @click.option("--inventory-map", metavar="MAP", help="Inventory columns: key=Артикул,price=Ціна,quantity=…")

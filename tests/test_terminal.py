@@ -104,9 +104,8 @@ def shop() -> Iterator[ShopServer]:
 
 
 def test_findings_appear_above_the_crawl_progress_line(shop: ShopServer, tmp_path: Path) -> None:
-    feed = (PAGES / "feed.xml").read_text("utf-8")
-    host = feed.split("<url>http://", 1)[1].split("/", 1)[0]
-    (tmp_path / "feed.xml").write_text(feed.replace(host, f"127.0.0.1:{shop.port}"), "utf-8")
+    feed = (PAGES / "feed.xml").read_text("utf-8").replace("demo-shop.invalid", f"127.0.0.1:{shop.port}")
+    (tmp_path / "feed.xml").write_text(feed, "utf-8")
     (tmp_path / "feedaudit.toml").write_text("[listings]\nrate = 1000\nper-host = 4\n", "utf-8")
     args = ("check", "feed.xml", "--listings", "--allow-private", "--select", "LS")
     code, drawn = on_a_terminal(*args, cwd=tmp_path)

@@ -26,7 +26,7 @@ def shop() -> Iterator[ShopServer]:
 
 
 def workdir(tmp_path: Path, shop: ShopServer, listings: str = "") -> Path:
-    feed = (PAGES / "feed.xml").read_text("utf-8").replace("127.0.0.1:8765", f"127.0.0.1:{shop.port}")
+    feed = (PAGES / "feed.xml").read_text("utf-8").replace("demo-shop.invalid", f"127.0.0.1:{shop.port}")
     (tmp_path / "feed.xml").write_text(feed, "utf-8")
     (tmp_path / "feedaudit.toml").write_text(f"[listings]\nrate = 1000\nper-host = 4\n{listings}", "utf-8")
     return tmp_path
