@@ -109,6 +109,7 @@ docs_url_option = click.option(
     "--docs-url",
     metavar="URL",
     envvar="FEEDAUDIT_DOCS_URL",
+    show_envvar=True,
     help="Where docs/rules.md is published: reports link each rule there (default: no links).",
 )
 fail_on_option = click.option(

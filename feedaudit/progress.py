@@ -100,7 +100,7 @@ class ProgressLine:
             self.stream.flush()
             self._drawn = True
 
-    def _write_above(self, target: TextIO, text: str) -> int:
+    def write_above(self, target: TextIO, text: str) -> int:
         """Write `text` to `target` (stdout or stderr) with the line out of the way, then put it back."""
         with self._lock:
             if self._drawn:
@@ -130,7 +130,7 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class _Above:
-    """A text stream that writes through `ProgressLine._write_above`; everything else is the stream's own."""
+    """A text stream that writes through `ProgressLine.write_above`; everything else is the stream's own."""
 
     def __init__(self, line: ProgressLine, stream: TextIO) -> None:
         self._line = line
@@ -139,7 +139,7 @@ class _Above:
     def write(self, text: str) -> int:
         if not text:
             return 0
-        return self._line._write_above(self._stream, text)
+        return self._line.write_above(self._stream, text)
 
     def writelines(self, lines: Iterator[str]) -> None:
         for text in lines:
