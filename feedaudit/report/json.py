@@ -46,6 +46,9 @@ class FeedModel(BaseModel):
     source: str
     dialect: str | None
     flavour: str | None
+    flavour_signals: list[str] = Field(
+        default_factory=list, description="what in the feed decided its flavour (marketplace)"
+    )
     shop_name: str | None
     offers: int
     bytes_read: int
