@@ -160,8 +160,8 @@ class JsonReporter(Reporter):
             self.out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
             return
         report = report_model(self.sorted_findings(), summary, self.rule_url)
-        # every field is given explicitly except `rule_url`, which is left out unless there is a link
-        self.out.write(report.model_dump_json(indent=2, exclude_unset=True) + "\n")
+        unlinked = None if self.docs_url else {"findings": {"__all__": {"rule_url"}}}  # no docs URL, no field
+        self.out.write(report.model_dump_json(indent=2, exclude=unlinked) + "\n")
 
 
 class JsonLinesReporter(Reporter):
