@@ -79,6 +79,21 @@ def handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _byte_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """A byte size on the command line: `10MB`, `512KiB`, `2GiB` or a number of bytes."""
+    if value is None:
+        return None
+    from feedaudit.sizes import parse_size
+
+    try:
+        size = parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+    if size <= 0:
+        raise click.BadParameter(f"{value!r} is not a size above zero", ctx, param)
+    return size
+
+
 config_option = click.option(
     "--config",
     "config_path",
@@ -90,6 +105,13 @@ output_option = click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE (atomically) instead of standard output.",
+)
+docs_url_option = click.option(
+    "--docs-url",
+    metavar="URL",
+    envvar="FEEDAUDIT_DOCS_URL",
+    show_envvar=True,
+    help="Where docs/rules.md is published: reports link each rule there (default: no links).",
 )
 fail_on_option = click.option(
     "--fail-on",
@@ -134,10 +156,13 @@ def main() -> None:
 @click.option("--profile", help="Marketplace profile (default: from the feed's dialect).")
 @click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
 @output_option
+@docs_url_option
 @fail_on_option
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
-@click.option("--max-feed-bytes", type=click.IntRange(min=1), help="Cap on a feed's decompressed size.")
+@click.option(
+    "--max-feed-bytes", callback=_byte_size, metavar="SIZE", help="Cap on a feed's decompressed size (10MB, 2GiB)."
+)
 @click.option(
     "--baseline",
     "baseline_path",
@@ -163,7 +188,7 @@ def main() -> None:
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    help="Audit the feeds on a Dask cluster (tcp://host:8786; needs pip install 'feedaudit[dask]').",
+    help="Audit the feeds on a Dask cluster (tcp://host:8786; needs feedaudit's dask extra).",
 )
 @click.option("--inventory", "inventory_source", metavar="SRC", help="Inventory: CSV/TSV/XLSX/JSON file or SQL URL.")
 @click.option("--inventory-map", metavar="MAP", help="Inventory columns: key=Артикул,price=Ціна,quantity=…")
@@ -204,6 +229,7 @@ def check(
     profile: str | None,
     output_format: str | None,
     output: Path | None,
+    docs_url: str | None,
     fail_on: str | None,
     exit_zero: bool,
     statistics: bool,
@@ -239,15 +265,20 @@ def check(
     from feedaudit.config import load_settings, override
     from feedaudit.engine import Engine
     from feedaudit.fleet import in_pool, read_feed_list, resolve_jobs
-    from feedaudit.progress import ProgressLine
+    from feedaudit.progress import ProgressLine, attached
+    from feedaudit.report.file import atomic_output, check_writable
     from feedaudit.ruleset import RuleSet
-    from feedaudit.runner import atomic_output, exit_code, make_reporter, run_check
+    from feedaudit.runner import exit_code, make_reporter, run_check
 
     sources = [*feeds, *(read_feed_list(feeds_from) if feeds_from is not None else [])]
     if not sources:
         raise click.UsageError("no feeds given: name at least one FEED or use --feeds-from FILE")
+    if output is not None:
+        check_writable(output)
+    if write_baseline is not None:
+        check_writable(write_baseline, "the baseline")
     settings, origin = load_settings(config_path)
-    settings = nightly.configure(settings, origin, history=history_path, email=email)
+    settings = nightly.configure(settings, origin, history=history_path, email=email, named=config_path is not None)
     settings = override(
         settings,
         select=_split(select),
@@ -256,6 +287,7 @@ def check(
         profile=profile,
         output_format=output_format,
         fail_on=fail_on,
+        docs_url=docs_url,
         max_feed_bytes=max_feed_bytes,
         baseline=None if baseline_path is None else str(baseline_path),
         inventory=_inventory_overrides(
@@ -272,7 +304,7 @@ def check(
     progress = ProgressLine.for_terminal(quiet)
     in_process = workers <= 1 and scheduler is None
     in_workers = scheduler is not None or in_pool(sources, workers)  # the workers build their own collaborators
-    with nightly.Nightly(settings, origin, quiet=quiet) as night:
+    with attached(progress), nightly.Nightly(settings, origin, quiet=quiet) as night:
         rules = RuleSet(settings)
         page_progress = progress.pages if progress is not None and in_process else None
         # the inventory is loaded here even when workers audit: an unusable one is a one-line error first
@@ -280,7 +312,9 @@ def check(
         engine = Engine(settings, rules=rules, collaborators=collaborators, progress=progress if in_process else None)
         sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
         with sink as out:
-            reporter = make_reporter(settings.output_format, out, statistics=statistics, verbose=verbose)
+            reporter = make_reporter(
+                settings.output_format, out, statistics=statistics, verbose=verbose, docs_url=settings.docs_url
+            )
             try:
                 summary = run_check(
                     engine,
@@ -299,7 +333,7 @@ def check(
                     progress.clear()
         night.finish(summary)
     if record is not None and write_baseline is not None:
-        with atomic_output(write_baseline) as out:
+        with atomic_output(write_baseline, "the baseline") as out:
             record.dump(out)
         click.echo(f"feedaudit: wrote {len(record.entries):,} fingerprints to {write_baseline}", err=True)
         sys.exit(EXIT_CLEAN)
@@ -342,6 +376,7 @@ def _tolerance_overrides(rules: dict[str, dict[str, Any]], tolerance: str | None
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rules to skip: codes, prefixes or ALL.")
 @click.option("--output-format", type=click.Choice(sorted(REPORTERS)), help="How to print findings.")
 @output_option
+@docs_url_option
 @fail_on_option
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
@@ -356,6 +391,7 @@ def listing(
     ignore: tuple[str, ...],
     output_format: str | None,
     output: Path | None,
+    docs_url: str | None,
     fail_on: str | None,
     exit_zero: bool,
     statistics: bool,
@@ -369,9 +405,12 @@ def listing(
     from feedaudit.config import load_settings, override
     from feedaudit.engine import Engine
     from feedaudit.listings.live import LiveListings
-    from feedaudit.progress import ProgressLine
-    from feedaudit.runner import atomic_output, exit_code, make_reporter, run_listings
+    from feedaudit.progress import ProgressLine, attached
+    from feedaudit.report.file import atomic_output, check_writable
+    from feedaudit.runner import exit_code, make_reporter, run_listings
 
+    if output is not None:
+        check_writable(output)
     settings, _origin = load_settings(config_path)
     settings = override(
         settings,
@@ -379,15 +418,17 @@ def listing(
         ignore=_split(ignore),
         output_format=output_format,
         fail_on=fail_on,
+        docs_url=docs_url,
     )
     settings = _listings_settings(settings, allow_private=allow_private, cache_dir=listings_cache)
     targets = [line.strip() for url in urls for line in (sys.stdin if url == "-" else [url]) if line.strip()]
     progress = ProgressLine.for_terminal(quiet)
     pages = LiveListings(settings.listings, progress=progress.pages if progress is not None else None)
     engine = Engine(settings, collaborators=Collaborators())  # pages on their own: no inventory, no second crawler
-    sink: Any = atomic_output(output) if output is not None else nullcontext(sys.stdout)
-    with sink as out:
-        reporter = make_reporter(settings.output_format, out, statistics=statistics, verbose=verbose)
+    with attached(progress), atomic_output(output) if output is not None else nullcontext(sys.stdout) as out:
+        reporter = make_reporter(
+            settings.output_format, out, statistics=statistics, verbose=verbose, docs_url=settings.docs_url
+        )
         try:
             summary = run_listings(engine, pages.fetch_urls(targets), reporter)
         finally:
@@ -399,19 +440,20 @@ def listing(
 @main.command()
 @click.argument("code", required=False)
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@docs_url_option
 @handle_errors
-def rules(code: str | None, output_format: str) -> None:
-    """List every rule, or show the documentation of rule CODE."""
+def rules(code: str | None, output_format: str, docs_url: str | None) -> None:
+    """List every rule, or show the documentation of rule CODE (a code such as WR001 or a name)."""
     from feedaudit.docs import profiles_text
-    from feedaudit.rules import FAMILIES, registered_rules
+    from feedaudit.rules import FAMILIES, find_rule, registered_rules
 
     catalogue = registered_rules()
     if code is not None:
-        rule = catalogue.get(code.strip().upper())
+        rule = find_rule(code)
         if rule is None:
-            raise click.UsageError(f"no rule {code!r}; `feedaudit rules` lists them")
+            raise click.UsageError(f"no rule {code!r} (a code such as ID002 or a name such as missing-warranty)")
         if output_format == "json":
-            _echo_json([_rule_json(rule.code)])
+            _echo_json([_rule_json(rule.code, docs_url)])
             return
         click.echo(f"{rule.code} {rule.name}")
         click.echo(f"{rule.summary}.  Default severity: {rule.severity.value}.  Scope: {rule.scope.value}.\n")
@@ -419,7 +461,7 @@ def rules(code: str | None, output_format: str) -> None:
         click.echo("\n" + profiles_text(rule))
         return
     if output_format == "json":
-        _echo_json([_rule_json(c) for c in catalogue])
+        _echo_json([_rule_json(c, docs_url) for c in catalogue])
         return
     width = max(len(r.name) for r in catalogue.values())
     family = None
@@ -452,17 +494,18 @@ def history(history_path: str | None, config_path: Path | None, limit: int, outp
     click.echo(nightly.show_history(settings.history, limit=limit, output_format=output_format), nl=False)
 
 
-def _rule_json(code: str) -> dict[str, str]:
+def _rule_json(code: str, docs_url: str | None) -> dict[str, str]:
     from feedaudit.rules import registered_rules
 
     rule = registered_rules()[code]
+    link = rule.url(docs_url)
     return {
         "code": rule.code,
         "name": rule.name,
         "summary": rule.summary,
         "severity": rule.severity.value,
         "scope": rule.scope.value,
-        "url": rule.url,
+        **({"url": link} if link is not None else {}),
         "doc": rule.doc,
     }
 

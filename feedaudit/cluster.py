@@ -1,4 +1,4 @@
-"""Many feeds on a Dask distributed cluster (`--scheduler tcp://host:8786`, `pip install 'feedaudit[dask]'`).
+"""Many feeds on a Dask distributed cluster (`--scheduler tcp://host:8786`, feedaudit's `dask` extra).
 
 Each task audits one whole feed on a Dask worker and sends back that feed's facts and findings; the
 client keeps at most two tasks per worker thread in flight and hands results on in the order the feeds
@@ -33,7 +33,7 @@ def audit_on_cluster(
     try:
         from distributed import Client  # noqa: PLC0415 - optional dependency, imported only when asked for
     except ImportError as exc:
-        raise ConfigError("--scheduler needs the Dask backend: pip install 'feedaudit[dask]'") from exc
+        raise ConfigError("--scheduler needs the Dask backend: install feedaudit with its 'dask' extra") from exc
     connect: Any = Client
     try:
         client: Any = connect(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)

@@ -3,16 +3,19 @@
 Settings come from, highest first: command-line options, then `--config FILE` or the first of
 `feedaudit.toml` / `pyproject.toml` `[tool.feedaudit]` found in the working directory, then defaults.
 Keys are kebab-case in files (`extend-select`) and snake_case in Python. Unknown keys are an error.
+A discovered file's `[history]` and `[email]` apply only to a run that asks for them with `--history`
+or `--email` (see `feedaudit.nightly.configure`); a file named with `--config` applies in full.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from feedaudit.errors import ConfigError
 from feedaudit.feeds.limits import ReadLimits
@@ -23,6 +26,7 @@ from feedaudit.model import Severity
 from feedaudit.notify.settings import EmailSettings
 from feedaudit.parallel.settings import ParallelSettings
 from feedaudit.section import Section, describe_validation_error
+from feedaudit.sizes import ByteCount
 
 OutputFormat = Literal["concise", "grouped", "json", "jsonl", "csv", "sarif", "junit", "github", "html"]
 CONFIG_FILE = "feedaudit.toml"
@@ -45,7 +49,9 @@ class Settings(Section):
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-rule options and `severity`, keyed by rule code."
     )
-    max_feed_bytes: int = Field(default=8 * 1024**3, gt=0, description="Cap on a feed's decompressed size.")
+    max_feed_bytes: ByteCount = Field(
+        default=8 * 1024**3, description="Cap on a feed's decompressed size: bytes, or a size such as '10MB' or '2GiB'."
+    )
     timeout: float = Field(default=30.0, gt=0, description="Network timeout in seconds for feed URLs.")
     feed_deadline: float = Field(
         default=45.0,
@@ -62,6 +68,13 @@ class Settings(Section):
     baseline: str | None = Field(
         default=None, description="Baseline file: findings whose fingerprint it lists are left out."
     )
+    docs_url: str | None = Field(
+        default=None,
+        description=(
+            "Where docs/rules.md is published (an http(s) URL): reports then link each rule to its section. "
+            "Unset (the default), reports carry no links; `feedaudit rules CODE` prints a rule's documentation."
+        ),
+    )
     inventory: InventorySettings = Field(
         default_factory=InventorySettings, description="The shop's inventory to compare offers with."
     )
@@ -73,6 +86,13 @@ class Settings(Section):
     parallel: ParallelSettings = Field(
         default_factory=ParallelSettings, description="When one large local feed is audited on several cores."
     )
+
+    @field_validator("docs_url")
+    @classmethod
+    def _check_docs_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+\S*$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL (where docs/rules.md is published)")
+        return value
 
 
 def load_settings(path: Path | None = None, cwd: Path | None = None) -> tuple[Settings, Path | None]:

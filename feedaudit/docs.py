@@ -74,9 +74,7 @@ def render_rules_markdown() -> str:
         "| code | name | severity | summary |",
         "|---|---|---|---|",
     ]
-    lines += [
-        f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.severity.value} | {r.summary} |" for r in rules.values()
-    ]
+    lines += [f"| [{r.code}](#{r.anchor}) | `{r.name}` | {r.severity.value} | {r.summary} |" for r in rules.values()]
     family = None
     for rule in rules.values():
         if rule.family != family:

@@ -5,7 +5,8 @@
     ├── SourceError          a feed, inventory or page source cannot be opened at all
     ├── InventoryError       an inventory loads but cannot be understood (no key column, …)
     ├── NotifyError          a report could not be delivered (it is kept in the outbox)
-    └── HistoryError         the history store cannot be read, written or locked
+    ├── HistoryError         the history store cannot be read, written or locked
+    └── OutputError          a report or baseline file cannot be written where it was asked for
 
 The command line turns every one of these into exit code 2 and a one-line message, except where a
 subcommand documents otherwise.
@@ -41,3 +42,7 @@ class NotifyError(FeedauditError):
 
 class HistoryError(FeedauditError):
     """The findings history cannot be used."""
+
+
+class OutputError(FeedauditError):
+    """A report or baseline file cannot be written where the user asked for it."""

@@ -21,6 +21,7 @@ The findings kept for the history have their text capped (`feedaudit.report.safe
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,15 +60,26 @@ def configure(
     *,
     history: str | None = None,
     email: bool | None = None,
+    named: bool = True,
 ) -> Settings:
     """Settings with the configuration file's relative paths made absolute, then the command line applied.
 
     Paths in a configuration file are read from that file's directory (so a crontab need not `cd`);
     paths on the command line from the working directory.
+
+    A history and e-mail happen only when this run asks for them: with `--history` / `--email`, or with
+    a configuration file named by `--config` (`named`). A `feedaudit.toml` that merely happens to be in
+    the working directory (`named=False`) lends its `[history]` and `[email]` settings to a run that
+    gives `--email` or `--history`, but never turns a plain check into a nightly run.
     """
     base = origin.parent if origin is not None else None
     hist = settings.history
     mail = settings.email
+    if not named:
+        if history is None and not email:
+            hist = hist.model_copy(update={"path": None})
+        if email is None:
+            mail = mail.model_copy(update={"enabled": False})
     if base is not None:
         hist = hist.model_copy(
             update={
@@ -86,6 +98,11 @@ def configure(
     if email is not None:
         mail = mail.model_copy(update={"enabled": email})
     return settings.model_copy(update={"history": hist, "email": mail})
+
+
+def _without_password(target: str) -> str:
+    """`postgresql://audit:secret@db/x` → `postgresql://audit:***@db/x`: a log line never shows a password."""
+    return re.sub(r"^([a-z][\w+.-]*://[^/:@]*):[^/]*@", r"\1:***@", target, flags=re.IGNORECASE)
 
 
 def _under(base: Path, path: Path) -> Path:
@@ -134,6 +151,7 @@ class Nightly:
         if self.settings.email.enabled:
             self._prepare_email()
         self._start_logging()
+        log.info("%s", self.announcement())
         try:
             self._take_lock()
             self._open_history()
@@ -148,6 +166,16 @@ class Nightly:
     ) -> None:
         if self.active:
             self._stop()
+
+    def announcement(self) -> str:
+        """The log line that says this run keeps a history and/or sends e-mail, and where."""
+        parts = []
+        if self.settings.history.path is not None:
+            parts.append(f"history in {_without_password(self.settings.history.path)}")
+        if self.settings.email.enabled:
+            parts.append(f"e-mail to {', '.join(self.settings.email.to)}")
+        source = f" (settings from {self.origin})" if self.origin is not None else ""
+        return f"nightly run: {' and '.join(parts)}{source}"
 
     def _check_settings(self) -> None:
         mail = self.settings.email

@@ -6,14 +6,10 @@ run can be driven from Python or from the nightly and many-feeds modes.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TextIO
 
 from feedaudit.baseline import Baseline, BaselineWriter
@@ -122,25 +118,13 @@ def exit_code(summary: Summary, settings: Settings, *, exit_zero: bool = False) 
     return EXIT_FINDINGS if summary.at_least(settings.fail_on) else EXIT_CLEAN
 
 
-def make_reporter(name: str, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> Reporter:
+def make_reporter(
+    name: str, out: TextIO, *, statistics: bool = False, verbose: bool = False, docs_url: str | None = None
+) -> Reporter:
     """The reporter for `--output-format`; `--statistics` in a format without a form of its own is text.
 
     `verbose` makes the text formats show each finding's technical detail under it."""
     cls = REPORTERS[name]
     if statistics and not cls.has_statistics:
         cls = REPORTERS["concise"]
-    return cls(out, statistics=statistics, verbose=verbose)
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[TextIO]:
-    """Write a report file atomically: a temporary file beside it, renamed into place at the end."""
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            yield out
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    return cls(out, statistics=statistics, verbose=verbose, docs_url=docs_url)

@@ -1,6 +1,6 @@
 """JSON Schemas of what feedaudit reads and writes, generated from the pydantic models.
 
-    python -m feedaudit.schemas [DIRECTORY]     (default: ./schemas)
+    python -m feedaudit.schemas [DIRECTORY]     (default: ./schemas; --help for the options)
 
 writes `report.schema.json` (the `--output-format json` document, `feedaudit.report.json.Report`) and
 `config.schema.json` (feedaudit.toml / `[tool.feedaudit]`, `feedaudit.config.Settings`). A test fails
@@ -9,8 +9,9 @@ when the files in the repository differ from what this module renders.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,20 @@ def write(directory: Path) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":
-    for written_path in write(Path(sys.argv[1] if len(sys.argv) > 1 else "schemas")):
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m feedaudit.schemas",
+        description="Write the JSON Schemas of the report and of the configuration file.",
+    )
+    parser.add_argument(
+        "directory", nargs="?", default="schemas", type=Path, help="where to write them (default: %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    directory: Path = args.directory
+    for written_path in write(directory):
         print(written_path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -168,7 +168,14 @@ def test_rules_code_prints_its_documentation() -> None:
     assert registered_rules()["ID002"].doc in result.stdout
     data = json.loads(run("rules", "ID002", "--output-format", "json").stdout)
     assert data[0]["code"] == "ID002"
-    assert data[0]["url"].endswith("#id002")
+    assert "url" not in data[0]  # no docs URL configured
+
+
+@pytest.mark.parametrize("name", ["missing-warranty", "Missing-Warranty", "wr001"])
+def test_rules_are_found_by_name_as_well_as_code(name: str) -> None:
+    result = run("rules", name)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("WR001 missing-warranty\n")
 
 
 def test_rules_unknown_code_exits_2() -> None:

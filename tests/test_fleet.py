@@ -115,7 +115,7 @@ def test_feed_progress_line() -> None:
     line = ProgressLine(stream, interval=0)
     line.feeds(3, 10)
     line.clear()
-    assert stream.getvalue() == "\rfeeds  3/10 \r\x1b[2K"
+    assert stream.getvalue() == "\r\x1b[2Kfeeds  3/10 \r\x1b[2K"
 
 
 class _Done:

@@ -70,6 +70,7 @@ def test_all_is_the_public_api() -> None:
         "ruleset",
         "collaborators",
         "decoding",
+        "sizes",
     }
     assert public - submodules == EXPECTED_API
 

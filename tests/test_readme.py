@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 def _block(marker: str) -> str:
     text = (ROOT / "README.md").read_text("utf-8")
-    match = re.search(rf"<!-- {marker} -->\n```[a-z]*\n(.*?)```", text, flags=re.S)
+    match = re.search(rf"<!-- {marker} -->\n(?:<!-- [^\n]* -->\n)*```[a-z]*\n(.*?)```", text, flags=re.S)
     assert match, f"README.md has no block after <!-- {marker} -->"
     return match.group(1)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -57,3 +59,22 @@ def test_config_schema_accepts_real_settings_and_rejects_unknown_keys() -> None:
     validator.validate(good)
     assert not validator.is_valid({**good, "selct": ["ALL"]})
     assert not validator.is_valid({**good, "fail-on": "fatal"})
+
+
+def _schemas(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feedaudit.schemas", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_schemas_module_has_a_real_command_line(tmp_path: Path) -> None:
+    helped = _schemas("--help", cwd=tmp_path)
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("usage: python -m feedaudit.schemas")
+    assert list(tmp_path.iterdir()) == []  # no directory named --help, nor anything else
+    wrong = _schemas("--bogus", cwd=tmp_path)
+    assert wrong.returncode == 2
+    assert list(tmp_path.iterdir()) == []
+    written = _schemas("out", cwd=tmp_path)
+    assert sorted(written.stdout.split()) == ["out/config.schema.json", "out/report.schema.json"]
+    assert (tmp_path / "out" / "report.schema.json").read_text("utf-8") == render()["report.schema.json"]

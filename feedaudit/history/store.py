@@ -14,7 +14,7 @@ over"), so a download failure at night does not announce hundreds of fixes, then
 
 The whole update of a run is one database transaction: a run killed half-way leaves the history as the
 previous run left it. The database is SQLite by default (a file path) or any SQLAlchemy URL
-(`postgresql://…`, which needs `pip install feedaudit[postgres]`). Text from a feed is stored capped
+(`postgresql://…`, which needs feedaudit's `postgres` extra). Text from a feed is stored capped
 (`feedaudit.report.safe.capped`), with NUL and lone surrogates replaced, so no feed can stop a record.
 """
 

@@ -1,5 +1,5 @@
 """SQL inventories through SQLAlchemy 2: `sqlite:///stock.db` (embedded, nothing to install) or
-`postgresql://user@host/db` (with `pip install 'feedaudit[postgres]'`, psycopg 3), or any URL whose
+`postgresql://user@host/db` (with feedaudit's `postgres` extra, psycopg 3), or any URL whose
 driver is installed.
 
 Rows come from `[inventory] query`, or from `table` (`schema.table` allowed), or from the database's
@@ -82,7 +82,9 @@ def _engine(url: str) -> Any:
     except (sa_exc.NoSuchModuleError, ModuleNotFoundError) as exc:
         shown = parsed.render_as_string(hide_password=True)
         if backend in ("postgresql", "postgres"):
-            raise InventoryError(f"{shown}: PostgreSQL needs its driver: pip install 'feedaudit[postgres]'") from exc
+            raise InventoryError(
+                f"{shown}: PostgreSQL needs its driver: install feedaudit with its 'postgres' extra"
+            ) from exc
         raise InventoryError(f"{shown}: no SQLAlchemy driver for {parsed.drivername!r} is installed") from exc
 
 

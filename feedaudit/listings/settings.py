@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from feedaudit.errors import ConfigError
 from feedaudit.section import Section, describe_validation_error
+from feedaudit.sizes import ByteCount
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -33,7 +34,7 @@ class ListingsSettings(Section):
         description="Seconds a page may spend on the network in all (every redirect hop and retry; robots.txt "
         "has its own), however the server trickles its bytes.",
     )
-    max_bytes: int = Field(default=5 * 1024**2, gt=0, description="Cap on a page's (decoded) size.")
+    max_bytes: ByteCount = Field(default=5 * 1024**2, description="Cap on a page's (decoded) size (bytes, or '5MiB').")
     max_redirects: int = Field(default=5, ge=0, le=30, description="Redirects followed per page.")
     retries: int = Field(default=2, ge=0, le=10, description="Retries on 408, 425, 429, 5xx and dropped connections.")
     backoff: float = Field(default=0.5, ge=0, description="First retry delay in seconds (doubles; Retry-After wins).")

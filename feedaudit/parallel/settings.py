@@ -2,8 +2,8 @@
 
 [parallel]
 workers = "auto"        # worker processes for one large feed: "auto" (the usable cores) or a number; 1 = never
-min-bytes = 67108864    # only feeds at least this big (64 MiB) are split
-part-bytes = 33554432   # size of the byte ranges (default: 1/8 of the feed per worker, at least 8 MiB)
+min-bytes = "64MiB"     # only feeds at least this big are split (bytes, or a size with a unit)
+part-bytes = "32MiB"    # size of the byte ranges (default: 1/8 of the feed per worker, at least 8 MiB)
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from feedaudit.section import Section
+from feedaudit.sizes import ByteCount
 
 DEFAULT_MIN_BYTES = 64 * 1024**2
 
@@ -25,12 +26,12 @@ class ParallelSettings(Section):
         default="auto",
         description='Worker processes for one large feed: "auto" (the usable cores) or a number; 1 never splits.',
     )
-    min_bytes: int = Field(
-        default=DEFAULT_MIN_BYTES, gt=0, description="Only feeds at least this many bytes are split across cores."
+    min_bytes: ByteCount = Field(
+        default=DEFAULT_MIN_BYTES, description="Only feeds at least this many bytes are split across cores."
     )
 
-    part_bytes: int | None = Field(
-        default=None, gt=0, description="Size of the byte ranges; default: 1/8 of the feed per worker, at least 8 MiB."
+    part_bytes: ByteCount | None = Field(
+        default=None, description="Size of the byte ranges; default: 1/8 of the feed per worker, at least 8 MiB."
     )
 
     def resolved_workers(self) -> int:

@@ -104,11 +104,23 @@ class Reporter:
     streaming = False
     has_statistics = False  # whether the format has its own form of `--statistics`
 
-    def __init__(self, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> None:
+    def __init__(
+        self, out: TextIO, *, statistics: bool = False, verbose: bool = False, docs_url: str | None = None
+    ) -> None:
         self.out = out
         self.statistics = statistics
         self.verbose = verbose  # text formats add each finding's technical detail (a parser's own words)
+        self.docs_url = docs_url  # where docs/rules.md is published; None: reports carry no rule links
         self.findings: list[Finding] = []
+
+    def rule_url(self, code: str) -> str | None:
+        """The link to rule `code`'s documentation, or None when no docs URL is configured."""
+        if not self.docs_url:
+            return None
+        from feedaudit.rules import registered_rules  # noqa: PLC0415 - the catalogue only when links are made
+
+        rule = registered_rules().get(code)
+        return rule.url(self.docs_url) if rule is not None else None
 
     @functools.cached_property
     def live(self) -> bool:

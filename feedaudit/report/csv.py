@@ -17,7 +17,6 @@ from typing import TextIO
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
 from feedaudit.report.safe import capped, one_line
-from feedaudit.rules import registered_rules
 
 COLUMNS = (
     "source",
@@ -34,8 +33,8 @@ COLUMNS = (
     "actual",
     "url",
     "fingerprint",
-    "rule_url",
 )
+LINK_COLUMN = "rule_url"  # only when a docs URL is configured
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LEADING_SPACE = " \t\r\n\f\v\u00a0\u3000"
 
@@ -71,37 +70,37 @@ class CsvReporter(Reporter):
     streaming = True
     has_statistics = True
 
-    def __init__(self, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> None:
-        super().__init__(out, statistics=statistics, verbose=verbose)
+    def __init__(
+        self, out: TextIO, *, statistics: bool = False, verbose: bool = False, docs_url: str | None = None
+    ) -> None:
+        super().__init__(out, statistics=statistics, verbose=verbose, docs_url=docs_url)
         self._writer = SafeCsvWriter(self.out)
         self._header = False
+        self.columns = (*COLUMNS, LINK_COLUMN) if docs_url else COLUMNS
 
     def add(self, finding: Finding) -> None:
         if self.statistics:
             return
         if not self._header:
             self._header = True
-            self._writer.writerow(COLUMNS)
-        rule = registered_rules().get(finding.code)
-        self._writer.writerow(
-            (
-                finding.source,
-                finding.line,
-                finding.column,
-                finding.code,
-                finding.name,
-                finding.severity.value,
-                finding.offer_id,
-                finding.field,
-                finding.value,
-                finding.message,
-                finding.expected,
-                finding.actual,
-                finding.url,
-                finding.fingerprint,
-                rule.url if rule is not None else None,
-            )
+            self._writer.writerow(self.columns)
+        cells: tuple[object, ...] = (
+            finding.source,
+            finding.line,
+            finding.column,
+            finding.code,
+            finding.name,
+            finding.severity.value,
+            finding.offer_id,
+            finding.field,
+            finding.value,
+            finding.message,
+            finding.expected,
+            finding.actual,
+            finding.url,
+            finding.fingerprint,
         )
+        self._writer.writerow((*cells, self.rule_url(finding.code)) if self.docs_url else cells)
 
     def finish(self, summary: Summary) -> None:
         if self.statistics:
@@ -109,4 +108,4 @@ class CsvReporter(Reporter):
             for count, code, name in summary.statistics():
                 self._writer.writerow((count, code, name, summary.feeds_with(code)))
         elif not self._header:
-            self._writer.writerow(COLUMNS)
+            self._writer.writerow(self.columns)

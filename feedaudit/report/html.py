@@ -6,7 +6,8 @@ first, with its severity, a bar of its count and the rule's summary. Then "Produ
 a finding, by name, id and line, worst first, each with its findings and the values at fault; what
 concerns the feed as a whole comes before them.
 
-Self-contained: inline style, no script, nothing fetched (no link, image or font). Every piece of
+Self-contained: inline style, no script, nothing fetched (no stylesheet, image or font); rule codes
+link to the rules' documentation only when a docs URL is configured. Every piece of
 text, most of which comes from the feed, is made safe to show (`feedaudit.report.safe.human`) and
 HTML-escaped.
 """
@@ -112,10 +113,13 @@ def _severity(severity: Severity) -> str:
     return f'<span class="sev {severity.value}">{severity.value}</span>'
 
 
-def _finding_item(finding: Finding) -> str:
+def _finding_item(finding: Finding, link: str | None) -> str:
     rule = registered_rules().get(finding.code)
     title = f"{finding.name}: see `feedaudit rules {finding.code}`" if rule is not None else finding.name
-    parts = [f'{_severity(finding.severity)} <code title="{_e(title)}">{_e(finding.code)}</code> {_e(finding.message)}']
+    code = f'<code title="{_e(title)}">{_e(finding.code)}</code>'
+    if link:
+        code = f'<a href="{_e(link)}">{code}</a>'
+    parts = [f"{_severity(finding.severity)} {code} {_e(finding.message)}"]
     if finding.value is not None:
         parts.append(f'<div class="value">{_e(finding.field or "value")}: {_e(finding.value)}</div>')
     if finding.expected is not None or finding.actual is not None:
@@ -128,8 +132,10 @@ def _finding_item(finding: Finding) -> str:
 class HtmlReporter(Reporter):
     name = "html"
 
-    def __init__(self, out: TextIO, *, statistics: bool = False, verbose: bool = False) -> None:
-        super().__init__(out, statistics=statistics, verbose=verbose)
+    def __init__(
+        self, out: TextIO, *, statistics: bool = False, verbose: bool = False, docs_url: str | None = None
+    ) -> None:
+        super().__init__(out, statistics=statistics, verbose=verbose, docs_url=docs_url)
         self.started_at = datetime.now(UTC)
 
     def finish(self, summary: Summary) -> None:
@@ -224,8 +230,7 @@ class HtmlReporter(Reporter):
         parts.append("</tbody></table>")
         return parts
 
-    @staticmethod
-    def _feed_section(source: str, feed: FeedSummary | None, findings: list[Finding], *, many: bool) -> list[str]:
+    def _feed_section(self, source: str, feed: FeedSummary | None, findings: list[Finding], *, many: bool) -> list[str]:
         parts = []
         if many:
             heading = f"{feed.shop_name} · {source}" if feed is not None and feed.shop_name else source
@@ -240,7 +245,7 @@ class HtmlReporter(Reporter):
             parts.append('<table><thead><tr><th class="num">line</th><th>findings</th></tr></thead><tbody>')
             for finding in whole.findings:
                 where = f"{finding.line}:{finding.column}" if finding.line and finding.column else finding.line or ""
-                item = _finding_item(finding)
+                item = _finding_item(finding, self.rule_url(finding.code))
                 parts.append(f'<tr><td class="num">{_e(where)}</td><td><ul class="findings">{item}</ul></td></tr>')
             parts.append("</tbody></table>")
         if products:
@@ -260,7 +265,7 @@ class HtmlReporter(Reporter):
                     if product.offer_id is not None
                     else '<span class="muted">(none)</span>'
                 )
-                items = "".join(_finding_item(f) for f in product.findings)
+                items = "".join(_finding_item(f, self.rule_url(f.code)) for f in product.findings)
                 parts.append(
                     f'<tr><td>{name}</td><td>{offer_id}</td><td class="num">{_e(product.where)}</td>'
                     f'<td><ul class="findings">{items}</ul></td></tr>'

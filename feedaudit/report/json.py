@@ -10,6 +10,7 @@ characters: a longer one ends in `… [N chars]`, N its length in the feed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +19,6 @@ from feedaudit._version import __version__
 from feedaudit.model import Finding
 from feedaudit.report.base import Reporter, Summary
 from feedaudit.report.safe import bounded, json_text
-from feedaudit.rules import registered_rules
 
 
 class FindingModel(BaseModel):
@@ -40,7 +40,9 @@ class FindingModel(BaseModel):
     related_lines: list[int]
     fingerprint: str
     detail: str | None  # technical detail behind the message (the XML parser's own words)
-    rule_url: str
+    rule_url: str | None = Field(
+        default=None, description="Link to the rule's documentation; only when a docs URL is configured."
+    )
 
 
 class FeedModel(BaseModel):
@@ -92,11 +94,10 @@ class Report(BaseModel):
     findings: list[FindingModel]
 
 
-def finding_record(finding: Finding) -> dict[str, Any]:
-    """A finding as the plain dict `FindingModel` describes (its fields, in its order)."""
-    rule = registered_rules().get(finding.code)
+def finding_record(finding: Finding, rule_url: str | None = None) -> dict[str, Any]:
+    """A finding as the plain dict `FindingModel` describes (its fields, in its order); `rule_url` only if given."""
     finding = bounded(finding)
-    return {
+    record = {
         "code": finding.code,
         "name": finding.name,
         "severity": finding.severity.value,
@@ -113,15 +114,19 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "related_lines": list(finding.related_lines),
         "fingerprint": finding.fingerprint,
         "detail": finding.detail,
-        "rule_url": rule.url if rule is not None else "",
     }
+    if rule_url is not None:
+        record["rule_url"] = rule_url
+    return record
 
 
-def finding_model(finding: Finding) -> FindingModel:
-    return FindingModel(**finding_record(finding))
+def finding_model(finding: Finding, rule_url: str | None = None) -> FindingModel:
+    return FindingModel(**finding_record(finding, rule_url))
 
 
-def report_model(findings: list[Finding], summary: Summary) -> Report:
+def report_model(
+    findings: list[Finding], summary: Summary, rule_url: Callable[[str], str | None] = lambda code: None
+) -> Report:
     return Report(
         tool="feedaudit",
         version=__version__,
@@ -135,7 +140,7 @@ def report_model(findings: list[Finding], summary: Summary) -> Report:
             baseline_suppressed=summary.baseline_suppressed,
             elapsed_seconds=round(summary.elapsed, 3),
         ),
-        findings=[finding_model(f) for f in findings],
+        findings=[finding_model(f, rule_url(f.code)) for f in findings],
     )
 
 
@@ -161,7 +166,9 @@ class JsonReporter(Reporter):
             rows = [model.model_dump() for model in statistic_models(summary)]
             self.out.write(json_text(json.dumps(rows, ensure_ascii=False, indent=2)) + "\n")
             return
-        self.out.write(json_text(report_model(self.sorted_findings(), summary).model_dump_json(indent=2)) + "\n")
+        report = report_model(self.sorted_findings(), summary, self.rule_url)
+        unlinked = None if self.docs_url else {"findings": {"__all__": {"rule_url"}}}  # no docs URL, no field
+        self.out.write(json_text(report.model_dump_json(indent=2, exclude=unlinked)) + "\n")
 
 
 class JsonLinesReporter(Reporter):
@@ -175,7 +182,8 @@ class JsonLinesReporter(Reporter):
         if self.statistics:
             return
         # json.dumps of the plain record writes what `model_dump_json` would, at a third of the cost
-        self.out.write(json_text(json.dumps(finding_record(finding), ensure_ascii=False, separators=(",", ":"))) + "\n")
+        record = finding_record(finding, self.rule_url(finding.code))
+        self.out.write(json_text(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n")
         if self.live:
             self.out.flush()
 

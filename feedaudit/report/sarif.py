@@ -1,13 +1,15 @@
 """`sarif`: a SARIF 2.1.0 log for code-scanning tools (GitHub code scanning, Qodana, IDE viewers).
 
 One run; `tool.driver.rules` holds every rule that fired with its full documentation (the rule
-docstring) and a link to docs/rules.md. Each result carries the effective severity as `level`
-(`error`, `warning`, `note`), the feed line and column, the offer id as a logical location, the other
-lines of the same fault (duplicate offer ids) as `relatedLocations`, and the finding's fingerprint in
-`partialFingerprints["feedaudit/v1"]`: it hashes source, offer identity, code and field but never the line,
-so a dismissed alert stays dismissed when the feed is reordered. A SARIF report can also serve as a
-`--baseline` file. Text from the feed is capped (`feedaudit.report.safe.bounded`); the message, which
-viewers show to people, is also put on one line with no controls in it.
+docstring, which `feedaudit rules CODE` also prints) and, when a docs URL is configured (`docs-url`,
+`--docs-url` or `FEEDAUDIT_DOCS_URL`), a link to the rule in docs/rules.md as published there. Each
+result carries the effective severity as `level` (`error`, `warning`, `note`), the feed line and
+column, the offer id as a logical location, the other lines of the same fault (duplicate offer ids)
+as `relatedLocations`, and the finding's fingerprint in `partialFingerprints["feedaudit/v1"]`: it
+hashes source, offer identity, code and field but never the line, so a dismissed alert stays
+dismissed when the feed is reordered. A SARIF report can also serve as a `--baseline` file. Text from
+the feed is capped (`feedaudit.report.safe.bounded`); the message, which viewers show to people, is
+also put on one line with no controls in it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from feedaudit.rules import FAMILIES, Rule, registered_rules
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/feedaudit/feedaudit"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -51,17 +52,21 @@ def _first_paragraph(doc: str, heading: str) -> str:
     return " ".join(body.split("\n\n")[0].split())
 
 
-def rule_descriptor(rule: Rule) -> dict[str, Any]:
-    return {
+def rule_descriptor(rule: Rule, docs_url: str | None = None) -> dict[str, Any]:
+    pointer = f"`feedaudit rules {rule.code}` prints this documentation."
+    descriptor: dict[str, Any] = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": _first_paragraph(rule.doc, "## What it does") or rule.summary},
-        "help": {"text": rule.doc, "markdown": rule.doc},
-        "helpUri": rule.url,
+        "help": {"text": f"{rule.doc}\n\n{pointer}", "markdown": f"{rule.doc}\n\n{pointer}"},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"tags": [FAMILIES.get(rule.family, rule.family)], "scope": rule.scope.value},
     }
+    link = rule.url(docs_url)
+    if link is not None:
+        descriptor["helpUri"] = link
+    return descriptor
 
 
 def _physical(finding: Finding, line: int | None, column: int | None) -> dict[str, Any]:
@@ -116,28 +121,26 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return item
 
 
-def sarif_log(findings: list[Finding]) -> dict[str, Any]:
+def sarif_log(findings: list[Finding], docs_url: str | None = None) -> dict[str, Any]:
     catalogue = registered_rules()
     codes = sorted({finding.code for finding in findings})
     index = {code: number for number, code in enumerate(codes)}
     rules = [
-        rule_descriptor(catalogue[code]) if code in catalogue else {"id": code, "shortDescription": {"text": code}}
+        rule_descriptor(catalogue[code], docs_url)
+        if code in catalogue
+        else {"id": code, "shortDescription": {"text": code}}
         for code in codes
     ]
+    driver: dict[str, Any] = {"name": "feedaudit", "version": __version__, "semanticVersion": __version__}
+    if docs_url:
+        driver["informationUri"] = docs_url
+    driver["rules"] = rules
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": "feedaudit",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "informationUri": INFORMATION_URI,
-                        "rules": rules,
-                    }
-                },
+                "tool": {"driver": driver},
                 "columnKind": "unicodeCodePoints",
                 "results": [result(finding, index[finding.code]) for finding in findings],
             }
@@ -149,4 +152,5 @@ class SarifReporter(Reporter):
     name = "sarif"
 
     def finish(self, summary: Summary) -> None:
-        self.out.write(json_text(json.dumps(sarif_log(self.sorted_findings()), ensure_ascii=False, indent=2)) + "\n")
+        log = sarif_log(self.sorted_findings(), self.docs_url)
+        self.out.write(json_text(json.dumps(log, ensure_ascii=False, indent=2)) + "\n")

@@ -14,13 +14,15 @@ from feedaudit.report.safe import MESSAGE_LIMIT, human
 
 
 def concise_line(finding: Finding) -> str:
-    """`source:line: CODE message [offer id]`, ruff's concise shape."""
+    """`source:line[:column]: CODE [severity] message [offer id]`: ruff's concise shape, plus the severity
+    (which a marketplace profile or the configuration may change from the rule's default)."""
     where = human(finding.source)
     if finding.line:
         where += f":{finding.line}"
         if finding.column:
             where += f":{finding.column}"
-    return f"{where}: {finding.code} {human(finding.message, MESSAGE_LIMIT)}{offer_note(finding)}"
+    message = human(finding.message, MESSAGE_LIMIT)
+    return f"{where}: {finding.code} [{finding.severity.value}] {message}{offer_note(finding)}"
 
 
 def offer_note(finding: Finding) -> str:
@@ -87,6 +89,10 @@ class ConciseReporter(Reporter):
 class GroupedReporter(Reporter):
     name = "grouped"
     has_statistics = True
+
+    def add(self, finding: Finding) -> None:
+        if not self.statistics:  # `--statistics` prints the counts instead of the findings
+            super().add(finding)
 
     def finish(self, summary: Summary) -> None:
         for source, findings in groupby(self.sorted_findings(), key=lambda f: f.source):

@@ -25,6 +25,7 @@ from feedaudit.rules.base import (
     Rule,
     RuleContext,
     Scope,
+    find_rule,
     registered_rules,
     rule,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "condition",
     "delivery",
     "feed",
+    "find_rule",
     "identity",
     "inventory",
     "listing",

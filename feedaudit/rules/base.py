@@ -111,8 +111,17 @@ class Rule:
         return inspect.cleandoc(self.check.__doc__ or "")
 
     @property
-    def url(self) -> str:
-        return f"https://github.com/feedaudit/feedaudit/blob/main/docs/rules.md#{self.code.lower()}"
+    def anchor(self) -> str:
+        """The id of the rule's heading (`### WR001 `missing-warranty``) in docs/rules.md, as GitHub and
+        Markdown renderers derive it: `wr001-missing-warranty`."""
+        return f"{self.code.lower()}-{self.name}"
+
+    def url(self, docs_url: str | None) -> str | None:
+        """The link to this rule in docs/rules.md published at `docs_url`; None when no place is configured
+        (the rule's documentation is always at hand with `feedaudit rules CODE`)."""
+        if not docs_url:
+            return None
+        return f"{docs_url.split('#', 1)[0]}#{self.anchor}"
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -157,3 +166,13 @@ def registered_rules() -> Mapping[str, Rule]:
         _CATALOGUE.clear()
         _CATALOGUE.update(sorted(_REGISTRY.items()))
     return _CATALOGUE_VIEW
+
+
+def find_rule(code_or_name: str) -> Rule | None:
+    """A rule by its code (`WR001`, any case) or its name (`missing-warranty`), as `ruff rule` takes both."""
+    wanted = code_or_name.strip()
+    catalogue = registered_rules()
+    found = catalogue.get(wanted.upper())
+    if found is not None:
+        return found
+    return next((r for r in catalogue.values() if r.name == wanted.lower()), None)

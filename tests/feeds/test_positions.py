@@ -68,7 +68,7 @@ def test_each_finding_of_a_minified_feed_has_its_offers_column(minified: Path) -
 
 def test_the_column_reaches_every_format(minified: Path) -> None:
     concise = _run(minified).splitlines()
-    assert f"{minified}:2:72: PH002 price 0 is a sentinel, not a real price [offer 1]" in concise
+    assert f"{minified}:2:72: PH002 [error] price 0 is a sentinel, not a real price [offer 1]" in concise
     assert any(line.startswith(f"{minified}:2:357: ID001 ") for line in concise)
 
     sarif = json.loads(_run(minified, "--output-format", "sarif"))

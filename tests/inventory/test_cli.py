@@ -26,7 +26,7 @@ def test_inventory_option_reports_drift() -> None:
     code, out = check("--inventory", str(INVENTORY_FIXTURES / "stock.csv"), "--select", "IV")
     assert code == 1
     assert codes(out).count("IV001") == 2
-    assert "feed.xml:20: IV001 price 1299 UAH differs from the inventory's 1499 UAH by -13.3%" in out
+    assert "feed.xml:20: IV001 [error] price 1299 UAH differs from the inventory's 1499 UAH by -13.3%" in out
     assert "Found 11 problems (3 errors, 8 warnings) in 7 offers in 1 feed." in out
 
 
@@ -53,8 +53,8 @@ def test_inventory_map_and_match_on(tmp_path: Path) -> None:
         "IV001,IV004",
     )
     assert code == 1
-    assert "IV001 price 899 UAH differs from the inventory's 999 UAH" in out
-    assert "IV004 vendor code 'VC07M2110SB' has no row in" in out
+    assert "IV001 [error] price 899 UAH differs from the inventory's 999 UAH" in out
+    assert "IV004 [warning] vendor code 'VC07M2110SB' has no row in" in out
 
 
 def test_inventory_section_in_the_configuration_file(tmp_path: Path) -> None:

@@ -140,7 +140,7 @@ def test_cli_with_postgres_url(postgres_url: str, tmp_path: Path) -> None:
         main, ["check", str(INVENTORY_FIXTURES / "feed.xml"), "--config", str(config), "--select", "IV001"]
     )
     assert result.exit_code == 1, result.output
-    assert "IV001 price 1299 UAH differs from the inventory's 1499 UAH by -13.3%" in result.stdout
+    assert "IV001 [error] price 1299 UAH differs from the inventory's 1499 UAH by -13.3%" in result.stdout
 
 
 def test_postgres_missing_table_lists_the_tables(postgres_url: str) -> None:

@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 
 
 def block_after(marker: str, text: str) -> str:
-    match = re.search(rf"<!-- {marker} -->\n```\w+\n(.*?)```", text, flags=re.S)
+    match = re.search(rf"<!-- {marker} -->\n(?:<!-- [^\n]* -->\n)*```\w+\n(.*?)```", text, flags=re.S)
     assert match, f"README.md has no block after <!-- {marker} -->"
     return match.group(1)
 

@@ -26,7 +26,7 @@ def shop() -> Iterator[ShopServer]:
 
 
 def workdir(tmp_path: Path, shop: ShopServer, listings: str = "") -> Path:
-    feed = (PAGES / "feed.xml").read_text("utf-8").replace("127.0.0.1:8765", f"127.0.0.1:{shop.port}")
+    feed = (PAGES / "feed.xml").read_text("utf-8").replace("demo-shop.invalid", f"127.0.0.1:{shop.port}")
     (tmp_path / "feed.xml").write_text(feed, "utf-8")
     (tmp_path / "feedaudit.toml").write_text(f"[listings]\nrate = 1000\nper-host = 4\n{listings}", "utf-8")
     return tmp_path
@@ -44,11 +44,13 @@ def test_check_with_listings_reports_page_faults(tmp_path: Path, shop: ShopServe
     )
     assert code == 1
     lines = output.splitlines()
-    assert "feed.xml:18: LS006 page price 1299 differs from the feed price 1199 (json-ld) [offer KO150F]" in lines
-    assert any("LS008 page says refurbished, the feed new" in line for line in lines)
-    assert any("LS007 page says out of stock, the feed in stock" in line and "REBEL-71" in line for line in lines)
-    assert any("LS003 page shows a placeholder in its price area: 'Ціну уточнюйте'" in line for line in lines)
-    assert any("LS002 page is gone (HTTP 404) [offer OLD-1]" in line for line in lines)
+    assert "feed.xml:18: LS006 [error] page price 1299 differs from the feed price 1199 (json-ld) [offer KO150F]" in (
+        lines
+    )
+    assert any("LS008 [warning] page says refurbished, the feed new" in line for line in lines)
+    assert any("LS007 [error] page says out of stock, the feed in stock" in x and "REBEL-71" in x for x in lines)
+    assert any("LS003 [error] page shows a placeholder in its price area: 'Ціну уточнюйте'" in line for line in lines)
+    assert any("LS002 [error] page is gone (HTTP 404) [offer OLD-1]" in line for line in lines)
     assert not any("410291234" in line for line in lines)  # the Rozetka-like page agrees with its offer
     assert lines[-1] == "Found 10 problems (7 errors, 3 warnings) in 7 offers in 1 feed."
 
@@ -56,7 +58,7 @@ def test_check_with_listings_reports_page_faults(tmp_path: Path, shop: ShopServe
 def test_feed_urls_on_private_addresses_are_refused_without_the_flag(tmp_path: Path, shop: ShopServer) -> None:
     code, output = run(["check", "feed.xml", "--listings", "--select", "LS"], workdir(tmp_path, shop))
     assert code == 1
-    assert output.count("LS001 page could not be fetched: refused to connect to 127.0.0.1") == 7
+    assert output.count("LS001 [error] page could not be fetched: refused to connect to 127.0.0.1") == 7
     assert shop.log == []
 
 
@@ -75,7 +77,7 @@ def test_listings_can_be_enabled_in_the_configuration(tmp_path: Path, shop: Shop
     cwd = workdir(tmp_path, shop, 'enabled = true\nallow-private = ["127.0.0.1"]\n')
     code, output = run(["check", "feed.xml", "--select", "LS002"], cwd)
     assert code == 1
-    assert output.splitlines()[0].endswith("LS002 page is gone (HTTP 404) [offer OLD-1]")
+    assert output.splitlines()[0].endswith("LS002 [error] page is gone (HTTP 404) [offer OLD-1]")
 
 
 def test_listing_command_audits_pages_without_a_feed(tmp_path: Path, shop: ShopServer) -> None:
