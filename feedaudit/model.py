@@ -176,6 +176,7 @@ class FeedInfo:
     root: str | None = None  # root element as `{namespace}local` or `local`
     shop_name: str | None = None
     shop_url: str | None = None
+    feed_date: str | None = None  # when the feed says it was generated, as the feed writes it
     currencies: dict[str, Decimal | None] = field(default_factory=dict)  # id -> rate (None: "CB" etc.)
     categories: dict[str, str] = field(default_factory=dict)  # id -> name
     delivery_min_days: int | None = None  # shop-level default delivery promise, if any

@@ -13,6 +13,7 @@ from decimal import Decimal
 from lxml import etree
 
 from feedaudit.feeds import params as param_roles
+from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_decimal, parse_int, text_of
 from feedaudit.feeds.xmlstream import RecordStream, local
@@ -56,6 +57,8 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
         name = local(child.tag)
         if name == "firmName":
             feed.shop_name = text_of(child.text)
+        elif name == "date":
+            feed.feed_date = text_of(child.text)
         elif name == "rate":
             feed.currencies["USD"] = parse_decimal(child.text)
         elif name == "categories":
@@ -178,9 +181,9 @@ def _offer(element: etree._Element, feed: FeedInfo) -> Offer:
         name=text_of(text("name", field="name")),
         description=text_of(text("description", field="description")),
         category=feed.categories.get(category_id, category_id) if category_id else None,
-        price=parse_decimal(price_text),
+        price=parse_price(price_text, currency),
         price_text=price_text,
-        old_price=parse_decimal(old_price_text),
+        old_price=parse_price(old_price_text, currency),
         old_price_text=old_price_text,
         currency=currency,
         availability=availability,

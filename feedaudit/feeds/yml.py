@@ -16,6 +16,7 @@ from lxml import etree
 
 from feedaudit.feeds import flavour as flavours
 from feedaudit.feeds import params as param_roles
+from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import (
     iso_duration_months,
@@ -100,6 +101,8 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
         return
     feed.shop_name = text_of(_child_text(shop, "name")) or text_of(_child_text(shop, "company"))
     feed.shop_url = text_of(_child_text(shop, "url"))
+    catalog = shop.getparent() if local(shop.tag) == "shop" else shop
+    feed.feed_date = text_of(catalog.get("date")) if catalog is not None else None
     currencies = _child(shop, "currencies")
     if currencies is not None:
         for currency in currencies:
@@ -169,6 +172,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     offer_id = text_of(element.get("id"))
     price_text = text(("price",), "price")
     old_price_text = text(OLD_PRICE_TAGS, "old_price")
+    currency = text_of(text(("currencyId",), "currency"))
     quantity_text = text(QUANTITY_TAGS, "quantity")
     roles = param_roles.roles(params)
     availability, availability_text = _availability(element, flavour)
@@ -206,11 +210,11 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
         name=text_of(name),
         description=text_of(text(DESCRIPTION_TAGS, "description")),
         category=category,
-        price=parse_decimal(price_text),
+        price=parse_price(price_text, currency),
         price_text=price_text,
-        old_price=parse_decimal(old_price_text),
+        old_price=parse_price(old_price_text, currency),
         old_price_text=old_price_text,
-        currency=text_of(text(("currencyId",), "currency")),
+        currency=currency,
         availability=availability,
         availability_text=availability_text,
         quantity=_quantity(quantity_text, element),

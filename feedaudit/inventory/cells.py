@@ -13,6 +13,7 @@ import re
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.values import parse_bool, parse_decimal
 from feedaudit.model import Availability
 from feedaudit.text import availability_from_text
@@ -55,7 +56,7 @@ def price_units(text: str) -> int | None:
         if fraction:
             units += int(fraction.ljust(4, "0"))
         return units
-    value = parse_decimal(text)
+    value = parse_price(text)
     if value is None:
         return None
     units = int((value * SCALE).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

@@ -60,6 +60,7 @@ _SHOP_FIELDS = (
     "root",
     "shop_name",
     "shop_url",
+    "feed_date",
     "currencies",
     "categories",
     "delivery_min_days",
