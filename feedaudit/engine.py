@@ -216,6 +216,7 @@ class Engine:
     def _finish_feed(self, run: _FeedRun, pending_listings: list[Offer]) -> Iterator[Finding]:
         """What runs once the last offer of a feed has been read."""
         self._refresh_profile(run)
+        yield from self._finish_offer_rules(run)
         yield from self._run_scope(run, Scope.FEED, (run.feed,), None)
         if self.inventory is not None:
             yield from self._run_scope(run, Scope.INVENTORY, (run.feed,), None)
@@ -223,6 +224,19 @@ class Engine:
             for offer, listing in self.listings.fetch(pending_listings):
                 yield from self._run_scope(run, Scope.LISTING, (listing,), offer)
                 yield from self._run_scope(run, Scope.OFFER_LISTING, (offer, listing), offer)
+
+    def _finish_offer_rules(self, run: _FeedRun) -> Iterator[Finding]:
+        """The end-of-feed step of offer rules that judge each offer against the whole feed."""
+        plan = run.plans.get(Scope.OFFER)
+        if plan is None:
+            plan = run.plans[Scope.OFFER] = self._plan(run, Scope.OFFER)
+        for rule, severity, ctx in plan:
+            if rule.finish is None:
+                continue
+            for problem in rule.finish(run.feed, ctx):
+                if problem.offer_id is not None and self._ignored_id(problem.offer_id, rule.code):
+                    continue
+                yield _stamp(rule, severity, problem, run.feed.source, None)
 
     def audit_listings(self, listings: Iterable[Listing]) -> Iterator[Finding]:
         """Audit live pages on their own (no feed): LISTING-scope rules."""
@@ -274,8 +288,11 @@ class Engine:
     def _ignored_for_offer(self, run: _FeedRun, code: str, offer: Offer) -> bool:
         if not self._offer_ignores or offer.offer_id is None:
             return False
+        return self._ignored_id(offer.offer_id, code)
+
+    def _ignored_id(self, offer_id: str, code: str) -> bool:
         return any(
-            fnmatch.fnmatchcase(offer.offer_id, pattern) and matches(code, selectors)
+            fnmatch.fnmatchcase(offer_id, pattern) and matches(code, selectors)
             for pattern, selectors in self._offer_ignores
         )
 

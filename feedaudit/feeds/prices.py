@@ -135,9 +135,9 @@ def _affixes() -> tuple[re.Pattern[str], re.Pattern[str]]:
     long_markers = [m for m in markers if len(m) > 1 or not m.isalpha()]
     alternation = "|".join(re.escape(m) for m in markers)
     prefix = "|".join(re.escape(m) for m in long_markers)
-    return (
-        re.compile(rf"^(?P<cur>{prefix}|[a-z]{{3}})(?![^\W\d_])\s*", re.I),
-        re.compile(rf"(?<![^\W\d_])\s*(?P<cur>{alternation}|[a-z]{{3}})$", re.I),
+    return (  # a code not in the table counts only in capitals and apart from the number ("INR 999")
+        re.compile(rf"^(?:(?P<cur>(?i:{prefix}))(?![^\W\d_])\s*|(?P<code>[A-Z]{{3}})\s+(?=\d))"),
+        re.compile(rf"(?<![^\W\d_])(?:\s*(?P<cur>(?i:{alternation}))|\s+(?P<code>[A-Z]{{3}}))$"),
     )
 
 
@@ -146,10 +146,10 @@ def _strip_currency(text: str) -> tuple[str, str | None]:
     currency = None
     match = prefix.match(text)
     if match and re.search(r"\d", text[match.end() :]):
-        currency, text = currency_code(match.group("cur")), text[match.end() :]
+        currency, text = currency_code(match.group("cur") or match.group("code")), text[match.end() :]
     match = suffix.search(text)
     if match and re.search(r"\d", text[: match.start()]):
-        found = currency_code(match.group("cur"))
+        found = currency_code(match.group("cur") or match.group("code"))
         if currency is None or found == currency:
             currency, text = found, text[: match.start()]
     return text.strip(), currency
@@ -173,7 +173,7 @@ def _read_price(text: str | None, hint: str | None) -> PriceReading:
     if not re.search(r"\d", core):
         kind = PriceKind.PLACEHOLDER if price_placeholder(stripped) is not None else PriceKind.NOT_A_PRICE
         return PriceReading(kind, currency=currency)
-    if _BOUND.search(core) or _RANGE.match(core):
+    if _BOUND.search(core) or _RANGE.match(re.sub(symbol_pattern(), "", core)):
         return PriceReading(PriceKind.RANGE, currency=currency)
     if not _CORE.fullmatch(core):
         kind = PriceKind.PLACEHOLDER if price_placeholder(stripped) is not None else PriceKind.NOT_A_PRICE
