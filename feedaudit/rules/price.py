@@ -1,9 +1,11 @@
-"""PR: price sanity: every offer has a price, it is a number, and an old price is above it."""
+"""PR: price sanity: every offer has a price, one unambiguous number, not negative, below the old price."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
+from feedaudit.feeds.prices import PriceKind, read_price
 from feedaudit.model import Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
 from feedaudit.text import price_placeholder
@@ -56,9 +58,12 @@ def price_not_a_number(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pr
     """
     ## What it does
     Reports a price or old price that cannot be read as a number: a brand name pasted into the
-    price, two prices in one field, letters mixed into the digits. Comma decimals, thousands
-    separators and a currency beside the number (`1 299,50 грн`, `15.00 USD`) are numbers;
-    placeholder phrases such as «договірна» are reported by `placeholder-price` instead.
+    price, two prices in one field, letters mixed into the digits, digits that are not grouped in
+    threes (`15.08.2017`, `1.2.3`), a range or a bound (`100-200`, `від 100`, "from $10"). Comma
+    decimals, thousands separators of every kind (space, no-break and thin spaces, apostrophe, dot,
+    comma) and a currency beside the number (`1 299,50 грн`, `15.00 USD`, `6 300 Р`, `$16,500`) are
+    numbers; placeholder phrases such as «договірна» or «під замовлення» are reported by
+    `placeholder-price`, and a number that reads two ways by `ambiguous-price`.
 
     ## Why is this bad?
     The importer cannot read the price, so it rejects the offer or keeps an old one.
@@ -77,7 +82,12 @@ def price_not_a_number(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pr
         ("price", "price", offer.price_text, offer.price),
         ("old_price", "old price", offer.old_price_text, offer.old_price),
     ):
-        if parsed is None and text and text.strip() and price_placeholder(text) is None:
+        if parsed is not None or not text or not text.strip():
+            continue
+        kind = read_price(text, offer.currency).kind
+        if kind is PriceKind.RANGE:
+            yield Problem(f'{label} "{text}" is a range or a bound, not one price', field=field)
+        elif kind is PriceKind.NOT_A_PRICE and price_placeholder(text) is None:
             yield Problem(f'{label} "{text}" is not a number', field=field)
 
 
@@ -110,3 +120,88 @@ def missing_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem
     """
     if not (offer.price_text or "").strip():
         yield Problem("the offer has no price", field="price")
+
+
+@rule(
+    "PR004",
+    "ambiguous-price",
+    summary="A price reads as two different amounts and nothing in the feed says which",
+    severity=Severity.ERROR,
+    scope=Scope.OFFER,
+)
+def ambiguous_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports a price such as `16,500` or `1.299` (one `,` or `.` followed by exactly three digits)
+    whose currency does not settle whether the mark groups thousands (16 500) or is a decimal mark
+    (16.5). An amount in a currency with two minor digits (UAH, RUB, EUR, USD, PLN, …) or none (JPY)
+    cannot have three decimals, so there the mark groups thousands and nothing is reported:
+    `12,990 грн` is 12 990 and `$16,500` is 16 500. The price stays ambiguous, and is reported with
+    both readings, when the feed names no currency for it or one whose amounts have three decimals
+    (KWD, BHD). An ambiguous price is given no amount, so no other rule compares a wrong one.
+
+    ## Why is this bad?
+    A marketplace that reads `16,500` as 16.5 sells the item for a thousandth of its price; one that
+    reads `1.299` (meant as 1.299 KWD) as 1299 overprices it a thousandfold.
+
+    ## Example
+    ```xml
+    <offer id="TV-55"><price>16,500</price></offer>
+    ```
+
+    Use instead:
+    ```xml
+    <offer id="TV-55"><price>16500</price><currencyId>UAH</currencyId></offer>
+    ```
+    """
+    for field, label, text, parsed in (
+        ("price", "price", offer.price_text, offer.price),
+        ("old_price", "old price", offer.old_price_text, offer.old_price),
+    ):
+        if parsed is not None or not text:
+            continue
+        reading = read_price(text, offer.currency)
+        if reading.kind is PriceKind.AMBIGUOUS:
+            grouped, decimal = (_plain(v) for v in reading.readings)
+            yield Problem(
+                f'{label} "{text}" reads as {grouped} or as {decimal}: write it without a thousands separator',
+                field=field,
+            )
+
+
+@rule(
+    "PR006",
+    "negative-price",
+    summary="A price or old price is below zero",
+    severity=Severity.ERROR,
+    scope=Scope.OFFER,
+)
+def negative_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports a price or old price below zero (`-5`, `−1 299,00 грн`).
+
+    ## Why is this bad?
+    No marketplace accepts a negative price; it is a sign or export error (a discount written into
+    the price), and the importer rejects the offer or shows nonsense.
+
+    ## Example
+    ```xml
+    <offer id="CB-7"><price>-5</price></offer>
+    ```
+
+    Use instead:
+    ```xml
+    <offer id="CB-7"><price>5</price></offer>
+    ```
+    """
+    for field, label, text, parsed in (
+        ("price", "price", offer.price_text, offer.price),
+        ("old_price", "old price", offer.old_price_text, offer.old_price),
+    ):
+        if parsed is not None and parsed < 0:
+            yield Problem(f"{label} {text} is negative", field=field)
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
