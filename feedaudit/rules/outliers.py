@@ -42,7 +42,7 @@ def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions]) -> Iterat
     Once the whole feed is read, reports a price that stands apart from its category's prices (same
     category and currency): at least `factor` times (default 5) below or above the category's median,
     and at least `gap` times (default 3) away from the nearest price of the rest of the category. Only
-    a few prices at either end can be outliers (at most one in twenty of the category, and at most
+    a few prices at either end can be outliers (two, or one in ten of the category, and at most
     seven); categories with fewer than `min-offers` (default 8) priced offers are not judged.
 
     The feed is summarised as it streams: per category a log-scale histogram of its prices and its
@@ -106,7 +106,7 @@ def _apart(
     summary: CategoryPrices, median: float, options: PriceOutlierOptions
 ) -> Iterator[tuple[Priced, Decimal, bool]]:
     """The prices at either end of a category that stand apart from the rest of it."""
-    most = min(len(summary.lows) - 1, max(1, summary.count // 20))
+    most = min(len(summary.lows) - 1, max(2, summary.count // 10))
     factor, gap = math.log10(options.factor), math.log10(options.gap)
     for ends, below in ((summary.lows, True), (list(reversed(summary.highs)), False)):
         # the widest cluster at this end that is cut off from the rest by a gap
