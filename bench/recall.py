@@ -246,7 +246,7 @@ Key = tuple[str, str | None, int | None]  # code, offer id, line (the line only 
 def _audit(path: Path, today: datetime.date | None = None) -> list[feedaudit.Finding]:
     """Audit with every rule; `today` is the stale-feed rule's reference date (the feed's own date,
     so that a snapshot is as fresh as on the day it was taken)."""
-    rules = {"FD008": {"today": today}} if today is not None else {}
+    rules = {"FD008": {"today": today, "max-age-days": 7}} if today is not None else {}
     return feedaudit.audit(str(path), settings=Settings(rules=rules), select=["ALL"])
 
 

@@ -17,10 +17,10 @@ from feedaudit.section import Section
 class PriceOutlierOptions(Section):
     min_offers: int = Field(default=8, ge=3, description="Categories with fewer priced offers are not judged.")
     factor: Decimal = Field(
-        default=Decimal(5), gt=1, description="How many times below or above the category's median a price must be."
+        default=Decimal(8), gt=1, description="How many times below or above the category's median a price must be."
     )
     gap: Decimal = Field(
-        default=Decimal(3),
+        default=Decimal(6),
         gt=1,
         description="How many times apart the outlying prices must be from the nearest other price of the category.",
     )
@@ -40,8 +40,8 @@ def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions]) -> Iterat
     """
     ## What it does
     Once the whole feed is read, reports a price that stands apart from its category's prices (same
-    category and currency): at least `factor` times (default 5) below or above the category's median,
-    and at least `gap` times (default 3) away from the nearest price of the rest of the category. Only
+    category and currency): at least `factor` times (default 8) below or above the category's median,
+    and at least `gap` times (default 6) away from the nearest price of the rest of the category. Only
     a few prices at either end can be outliers (two, or one in ten of the category, and at most
     seven); categories with fewer than `min-offers` (default 8) priced offers are not judged.
 

@@ -30,8 +30,15 @@ def _rows() -> list[tuple[str, str, str, str]]:
 ROWS = _rows()
 
 
+def _kind(expected: str) -> str:
+    return "amount" if expected[0].isdigit() or expected[0] == "-" else expected.split(":", maxsplit=1)[0]
+
+
 def test_the_table_is_large_and_varied() -> None:
-    kinds = {expected.split(":")[0] if not expected[0].isdigit() and expected[0] != "-" else "amount" for _, _, expected, _ in ROWS}
+    kinds = {
+        expected.split(":", maxsplit=1)[0] if not expected[0].isdigit() and expected[0] != "-" else "amount"
+        for _, _, expected, _ in ROWS
+    }
     assert len(ROWS) >= 300
     assert kinds == {"amount", "ambiguous", "not-a-price", "placeholder", "range"}
 
