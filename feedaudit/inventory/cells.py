@@ -20,7 +20,7 @@ from feedaudit.text import availability_from_text
 
 SCALE = 10_000  # prices are kept in ten-thousandths of a currency unit
 MISSING = -(2**63)  # "no value" in the compact integer columns
-_PLAIN_PRICE = re.compile(r"(\d{1,14})(?:[.,](\d{1,4}))?")
+_PLAIN_PRICE = re.compile(r"(\d{1,14})(?:[.,](\d{1,2}|\d{4}))?")  # three decimals: the price parser decides
 _QUARTER = Decimal("0.0001")
 _MAX_UNITS = 2**62
 
