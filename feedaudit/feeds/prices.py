@@ -50,6 +50,7 @@ class PriceReading:
     decimal_mark: str | None = None
     group_mark: str | None = None
     ambiguous_mark: str | None = None  # the lone `,` or `.` of a `,ddd` text, read or not
+    fraction_digits: int = 0  # digits after the decimal mark
     grouping_assumed: bool = False
 
 
@@ -166,7 +167,10 @@ def _read_price(text: str | None, hint: str | None) -> PriceReading:
         return PriceReading(PriceKind.EMPTY)
     stripped = text.strip()
     if _PLAIN.fullmatch(stripped):
-        return PriceReading(PriceKind.AMOUNT, Decimal(stripped), decimal_mark="." if "." in stripped else None)
+        fraction = len(stripped.partition(".")[2])
+        return PriceReading(
+            PriceKind.AMOUNT, Decimal(stripped), decimal_mark="." if fraction else None, fraction_digits=fraction
+        )
     cleaned = " ".join(stripped.translate(_SPACE_TABLE).split())
     core, currency = _strip_currency(cleaned)
     currency = currency or hint
@@ -198,6 +202,7 @@ def _read_price(text: str | None, hint: str | None) -> PriceReading:
         number.decimal_mark,
         number.group_mark,
         number.ambiguous_mark,
+        fraction_digits=number.fraction_digits,
     )
 
 
@@ -250,7 +255,9 @@ def read_number(core: str) -> PriceReading:
             return PriceReading(PriceKind.NOT_A_PRICE)
         group = next(iter(group_marks)) if group_marks else None
         value = _amount(f"{sign}{''.join(whole)}.{fraction}")
-        return PriceReading(value.kind, value.amount, decimal_mark=decimal, group_mark=group)
+        return PriceReading(
+            value.kind, value.amount, decimal_mark=decimal, group_mark=group, fraction_digits=len(fraction)
+        )
     if len(set(marks)) > 1 or not _grouped(groups):
         return PriceReading(PriceKind.NOT_A_PRICE)
     value = _amount(sign + "".join(groups))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
-from feedaudit.feeds.prices import PriceKind, read_price
+from feedaudit.feeds.prices import PriceKind, PriceReading, read_price
 from feedaudit.model import Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
 from feedaudit.text import price_placeholder
@@ -122,23 +124,69 @@ def missing_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem
         yield Problem("the offer has no price", field="price")
 
 
+_MAX_KEPT = 10_000  # ambiguous prices kept until the end of the feed; beyond, reported at once
+_MARKS = (".", ",")
+
+
+@dataclass(slots=True)
+class _Separators:
+    """How the feed writes its other prices: per mark, its uses as a decimal mark and as a grouping mark."""
+
+    decimal: dict[str, str] = dataclasses.field(default_factory=dict)  # mark -> first price using it with 1-2 decimals
+    three_decimals: dict[str, str] = dataclasses.field(default_factory=dict)  # mark -> first price with 3 decimals
+    grouping: dict[str, str] = dataclasses.field(default_factory=dict)  # mark -> first price grouping thousands with it
+    kept: list[tuple[str, str, str, int, str | None, PriceReading]] = dataclasses.field(default_factory=list)
+
+    def note(self, text: str, reading: PriceReading) -> None:
+        mark = reading.decimal_mark
+        if mark in _MARKS:
+            table = self.three_decimals if reading.fraction_digits == 3 else self.decimal
+            table.setdefault(mark, text)
+        if reading.group_mark in _MARKS:
+            self.grouping.setdefault(reading.group_mark, text)
+
+    def verdict(self, reading: PriceReading) -> str | None:
+        """Why the price stays ambiguous given the feed's other prices, or None when they settle it."""
+        mark = reading.ambiguous_mark or ""
+        other = "," if mark == "." else "."
+        if reading.grouping_assumed:  # the currency says "thousands"; does the feed write three decimals?
+            if mark in self.three_decimals:
+                return f'the feed writes three decimals after "{mark}" elsewhere ("{self.three_decimals[mark]}")'
+            return None
+        if mark in self.decimal or mark in self.three_decimals:
+            example = self.decimal.get(mark) or self.three_decimals[mark]
+            return f'the feed also uses "{mark}" as its decimal mark ("{example}")'
+        if mark in self.grouping or other in self.decimal:
+            return None  # the feed groups thousands with this mark, or its decimal mark is the other one
+        return "neither its currency nor the feed's other prices say which"
+
+
 @rule(
     "PR004",
     "ambiguous-price",
     summary="A price reads as two different amounts and nothing in the feed says which",
     severity=Severity.ERROR,
     scope=Scope.OFFER,
+    across_offers=("price", "price_text", "old_price", "old_price_text", "currency"),
+    finish=lambda feed, ctx: _ambiguous_in_feed(ctx),
 )
 def ambiguous_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
     ## What it does
     Reports a price such as `16,500` or `1.299` (one `,` or `.` followed by exactly three digits)
-    whose currency does not settle whether the mark groups thousands (16 500) or is a decimal mark
-    (16.5). An amount in a currency with two minor digits (UAH, RUB, EUR, USD, PLN, …) or none (JPY)
-    cannot have three decimals, so there the mark groups thousands and nothing is reported:
-    `12,990 грн` is 12 990 and `$16,500` is 16 500. The price stays ambiguous, and is reported with
-    both readings, when the feed names no currency for it or one whose amounts have three decimals
-    (KWD, BHD). An ambiguous price is given no amount, so no other rule compares a wrong one.
+    when neither its currency nor the feed's other prices settle whether the mark groups thousands
+    (16 500) or is a decimal mark (16.5), with both readings. Judged once the whole feed is read:
+
+    - An amount in a currency with two minor digits (UAH, RUB, EUR, USD, PLN, …) or none (JPY) has no
+      three decimals, so there the mark groups thousands: `12,990 грн` is 12 990 and `$16,500` is
+      16 500 — unless the feed writes other prices with three decimals after that mark (`1299.000`,
+      `0.500`): then it is reported.
+    - Without a currency, or in one whose amounts have three decimals (KWD, BHD), the feed's other
+      prices decide: a feed that groups thousands with that mark elsewhere (`1,299,000`, `1,299.50`)
+      or uses the other mark as its decimal mark (`1299,50` beside `16.500`) settles it as thousands;
+      one that also uses that mark as its decimal mark (`1299.50` beside `16.500`), or gives no
+      evidence, leaves it ambiguous. Such a price is given no amount, so no other rule compares a
+      wrong one.
 
     ## Why is this bad?
     A marketplace that reads `16,500` as 16.5 sells the item for a thousandth of its price; one that
@@ -154,19 +202,36 @@ def ambiguous_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Probl
     <offer id="TV-55"><price>16500</price><currencyId>UAH</currencyId></offer>
     ```
     """
-    for field, label, text, parsed in (
-        ("price", "price", offer.price_text, offer.price),
-        ("old_price", "old price", offer.old_price_text, offer.old_price),
+    seen: _Separators = ctx.state.setdefault("separators", _Separators())
+    for field_name, label, text in (
+        ("price", "price", offer.price_text),
+        ("old_price", "old price", offer.old_price_text),
     ):
-        if parsed is not None or not text:
+        if not text:
             continue
         reading = read_price(text, offer.currency)
-        if reading.kind is PriceKind.AMBIGUOUS:
-            grouped, decimal = (_plain(v) for v in reading.readings)
-            yield Problem(
-                f'{label} "{text}" reads as {grouped} or as {decimal}: write it without a thousands separator',
-                field=field,
-            )
+        if reading.ambiguous_mark is None:
+            seen.note(text, reading)
+        elif len(seen.kept) < _MAX_KEPT:
+            seen.kept.append((field_name, label, text, offer.line_of(field_name), offer.offer_id, reading))
+        elif not reading.grouping_assumed:
+            yield _ambiguity(label, text, reading, "the feed has too many such prices to weigh", field_name)
+
+
+def _ambiguous_in_feed(ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+    seen: _Separators | None = ctx.state.get("separators")
+    if seen is None:
+        return
+    for field_name, label, text, line, offer_id, reading in seen.kept:
+        why = seen.verdict(reading)
+        if why is not None:
+            problem = _ambiguity(label, text, reading, why, field_name)
+            yield dataclasses.replace(problem, value=text, line=line, offer_id=offer_id)
+
+
+def _ambiguity(label: str, text: str, reading: PriceReading, why: str, field_name: str) -> Problem:
+    grouped, decimal = (_plain(v) for v in reading.readings)
+    return Problem(f'{label} "{text}" reads as {grouped} or as {decimal}: {why}', field=field_name)
 
 
 @rule(
