@@ -81,6 +81,7 @@ def _marker_codes() -> dict[str, str]:
     return table
 
 
+@functools.lru_cache(maxsize=1024)  # a feed names few currencies, on every offer
 def currency_code(text: str | None) -> str | None:
     """`'грн'` → `'UAH'`, `'RUR'` → `'RUB'`, `'₴'` → `'UAH'`; another 3-letter code passes upper-cased."""
     if text is None:

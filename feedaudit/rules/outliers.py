@@ -71,7 +71,9 @@ def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions]) -> Iterat
     ```
     """
     if offer.price is not None and offer.price > 0:
-        prices: FeedPrices = ctx.state.setdefault("prices", FeedPrices())
+        prices: FeedPrices | None = ctx.state.get("prices")
+        if prices is None:
+            prices = ctx.state["prices"] = FeedPrices(with_whole=False)
         priced = Priced(offer.price, offer.line_of("price"), offer.offer_id, offer.quantity)
         prices.add(offer.category, offer.currency, priced)
     return iter(())

@@ -143,7 +143,9 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
     sentinels = _sentinels(ctx)
     price = offer.price
     if price is not None and price > 0:
-        prices: FeedPrices = ctx.state.setdefault("prices", FeedPrices())
+        prices: FeedPrices | None = ctx.state.get("prices")
+        if prices is None:  # counts per category suffice here: no extremes
+            prices = ctx.state["prices"] = FeedPrices(extremes=False)
         prices.add(offer.category, offer.currency, Priced(price, offer.line_of("price"), offer.offer_id))
     if price is not None and price in sentinels:
         marked_down = price > 1 and offer.old_price is not None and offer.old_price > price

@@ -9,6 +9,7 @@ summarised under one shared key. Memory is therefore bounded by the caps, not by
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +30,7 @@ class Priced:
     quantity: int | None = field(compare=False, default=None)
 
 
+@functools.lru_cache(maxsize=8192)  # prices repeat across offers
 def bin_of(price: Decimal) -> int:
     return math.floor(math.log10(float(price)) * BINS_PER_DECADE)
 
@@ -39,11 +41,17 @@ class CategoryPrices:
     bins: dict[int, int] = field(default_factory=dict)
     lows: list[Priced] = field(default_factory=list)
     highs: list[Priced] = field(default_factory=list)  # ascending; the last is the highest
+    extremes: bool = True  # whether the lowest and highest prices are kept (not: counts only)
 
     def add(self, priced: Priced) -> None:
         self.count += 1
         key = bin_of(priced.price)
         self.bins[key] = self.bins.get(key, 0) + 1
+        if not self.extremes:
+            return
+        lows, highs = self.lows, self.highs
+        if len(highs) >= EXTREMES and lows[-1].price < priced.price < highs[0].price:
+            return  # the common case: neither among the lowest nor the highest
         if len(self.lows) < EXTREMES or priced < self.lows[-1]:
             bisect.insort(self.lows, priced)
             del self.lows[EXTREMES:]
@@ -74,6 +82,8 @@ class FeedPrices:
 
     categories: dict[tuple[str, str], CategoryPrices] = field(default_factory=dict)
     whole: CategoryPrices = field(default_factory=CategoryPrices)
+    with_whole: bool = True  # whether the whole feed's summary is kept too
+    extremes: bool = True  # whether categories keep their lowest and highest prices
 
     def add(self, category: str | None, currency: str | None, priced: Priced) -> None:
         if priced.price <= 0:
@@ -83,11 +93,12 @@ class FeedPrices:
         if summary is None:
             if len(self.categories) >= MAX_CATEGORIES:
                 key = (OTHER, key[1])
-                summary = self.categories.setdefault(key, CategoryPrices())
+                summary = self.categories.setdefault(key, CategoryPrices(extremes=self.extremes))
             else:
-                summary = self.categories[key] = CategoryPrices()
+                summary = self.categories[key] = CategoryPrices(extremes=self.extremes)
         summary.add(priced)
-        self.whole.add(priced)
+        if self.with_whole:
+            self.whole.add(priced)
 
     def category(self, category: str | None, currency: str | None) -> CategoryPrices | None:
         key = (category or "", (currency or "").upper())
