@@ -6,6 +6,7 @@ Only price, availability and quantity values are read here (never descriptions, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -115,6 +116,8 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
     lie within about 26 % of it, and the same value is not repeated on offers of three or more
     categories. 9999 on an axe in a feed whose neighbouring prices are 9449 and 10299 is a price; 99999
     on a kettle, a phone and a tent, or 9999 far from every other price of the feed, is a placeholder.
+    Beyond the list, a round number made of nines or of a one and zeros (99999…, 100000…) is reported
+    when it is both repeated on offers of three or more categories and far from every other price.
     The finding still points at the offer's price line.
 
     A sentinel above 1 is not reported when the offer also shows a higher old price: a marked-down
@@ -147,7 +150,8 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
         if prices is None:  # counts per category suffice here: no extremes
             prices = ctx.state["prices"] = FeedPrices(extremes=False)
         prices.add(offer.category, offer.currency, Priced(price, offer.line_of("price"), offer.offer_id))
-    if price is not None and price in sentinels:
+    listed = price is not None and price in sentinels
+    if price is not None and (listed or _round_placeholder(price)):
         marked_down = price > 1 and offer.old_price is not None and offer.old_price > price
         if price <= 1:
             yield Problem(f"price {offer.price_text} is a sentinel, not a real price", field="price")
@@ -158,12 +162,10 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
                 by_category[category] = by_category.get(category, 0) + 1
             candidates: list[_Candidate] = ctx.state.setdefault("candidates", [])
             if len(candidates) < _MAX_CANDIDATES:
-                candidates.append(
-                    _Candidate(
-                        price, offer.price_text or "", offer.line_of("price"), offer.offer_id, category, offer.currency
-                    )
-                )
-            else:  # beyond what is kept: judged by the list alone
+                line = offer.line_of("price")
+                text = offer.price_text or ""
+                candidates.append(_Candidate(price, text, line, offer.offer_id, category, offer.currency, listed))
+            elif listed:  # beyond what is kept: judged by the list alone
                 yield Problem(f"price {offer.price_text} is a sentinel, not a real price", field="price")
     old = offer.old_price
     if old is not None and old != _KEEP_OLD_ZERO and old in sentinels and _fake_markdown(old, price):
@@ -178,6 +180,18 @@ class _Candidate:
     offer_id: str | None
     category: str
     currency: str | None
+    listed: bool  # one of the configured sentinels (else a round number such as 100000)
+
+
+_ROUND = re.compile(r"9{5,}|10{5,}")
+_ROUND_FROM = Decimal(99999)
+
+
+def _round_placeholder(price: Decimal) -> bool:
+    """A round number placeholders are made of beyond the list: 99999…, 100000…"""
+    if price < _ROUND_FROM or price != price.to_integral_value():
+        return False
+    return _ROUND.fullmatch(format(price.normalize(), "f")) is not None
 
 
 def _sentinels_in_feed(ctx: RuleContext[SentinelPriceOptions]) -> Iterator[Problem]:
@@ -192,9 +206,11 @@ def _sentinels_in_feed(ctx: RuleContext[SentinelPriceOptions]) -> Iterator[Probl
         if context is None or context.count - same_here < _MIN_CATEGORY:
             context, same_here = prices.whole, sum(by_category.values())
         neighbours = context.near(candidate.price, _NEIGHBOURHOOD) - same_here
-        if len(by_category) >= _UNRELATED_CATEGORIES:
+        repeated = len(by_category) >= _UNRELATED_CATEGORIES
+        alone = neighbours < _MIN_NEIGHBOURS
+        if repeated and (candidate.listed or alone):
             why = f"the same price is on offers of {len(by_category)} or more categories"
-        elif neighbours < _MIN_NEIGHBOURS:
+        elif candidate.listed and alone:
             why = "no other price of its category or feed is near it"
         else:
             continue
