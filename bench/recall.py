@@ -15,6 +15,7 @@ its line. Run: `python -m bench.recall [--per-feed 3] [--seed 7] [--corpus ../sh
 from __future__ import annotations
 
 import argparse
+import datetime
 import random
 import sys
 import tempfile
@@ -27,8 +28,10 @@ from pathlib import Path
 from lxml import etree
 
 import feedaudit
+from feedaudit.config import Settings
 from feedaudit.feeds import ReadOptions, read_feed
 from feedaudit.rules import registered_rules
+from feedaudit.rules.feed import feed_day
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
@@ -175,12 +178,25 @@ def in_stock_with_zero(offer: etree._Element) -> bool:
     return True
 
 
+OUTLIER_MIN_CATEGORY = 8  # price-outlier judges categories of at least this many priced offers (its default)
+
+
 def outlier_price(offer: etree._Element) -> bool:
     price = _price(offer)
-    if price is None or price < 300:
+    if price is None or price < 300 or _category_size(offer) < OUTLIER_MIN_CATEGORY:
         return False
     offer.find("price").text = str((price / 50).quantize(Decimal(1)))  # type: ignore[union-attr]
     return True
+
+
+def _category_size(offer: etree._Element) -> int:
+    """How many offers beside this one share its categoryId (a price is an outlier only among peers)."""
+    category = _child(offer, "categoryId")
+    parent = offer.getparent()
+    if category is None or parent is None:
+        return 0
+    wanted = (category.text or "").strip()
+    return sum(1 for o in parent if (c := _child(o, "categoryId")) is not None and (c.text or "").strip() == wanted)
 
 
 @dataclass(frozen=True)
@@ -227,8 +243,11 @@ FAMILIES = (
 Key = tuple[str, str | None, int | None]  # code, offer id, line (the line only for offers without an id)
 
 
-def _audit(path: Path) -> list[feedaudit.Finding]:
-    return feedaudit.audit(str(path), select=["ALL"])
+def _audit(path: Path, today: datetime.date | None = None) -> list[feedaudit.Finding]:
+    """Audit with every rule; `today` is the stale-feed rule's reference date (the feed's own date,
+    so that a snapshot is as fresh as on the day it was taken)."""
+    rules = {"FD008": {"today": today, "max-age-days": 7}} if today is not None else {}
+    return feedaudit.audit(str(path), settings=Settings(rules=rules), select=["ALL"])
 
 
 def _keys(findings: list[feedaudit.Finding]) -> Counter[Key]:
@@ -297,7 +316,8 @@ def run(corpus: Path, per_feed: int, seed: int, limit: int | None) -> dict[str, 
                 continue
             baseline_path = work / "baseline.xml"
             _write(tree, baseline_path)
-            baseline = _audit(baseline_path)
+            today = feed_day(tree.getroot().get("date"))
+            baseline = _audit(baseline_path, today)
             if any(f.code.startswith("FD") for f in baseline):
                 continue
             feeds += 1
@@ -334,7 +354,7 @@ def run(corpus: Path, per_feed: int, seed: int, limit: int | None) -> dict[str, 
                         continue
                 planted_path = work / "planted.xml"
                 _write(planted_tree, planted_path)
-                planted = _audit(planted_path)
+                planted = _audit(planted_path, today)
                 tally = tallies[family.name]
                 tally.feeds += 1
                 if family.plant_feed is not None:

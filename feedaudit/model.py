@@ -142,6 +142,10 @@ class Offer:
         digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8")).hexdigest()[:16]
         return f"{_CONTENT_IDENTITY}{digest}"
 
+    def ref(self) -> OfferRef:
+        """What a finding needs of this offer, for a rule that reports it only at the end of the feed."""
+        return OfferRef(self.offer_id, self.identity, self.name, self.line, self.column)
+
     def line_of(self, field_name: str | None) -> int:
         """The line of `field_name`, or of the offer itself when the field is absent."""
         if field_name is None:
@@ -267,6 +271,18 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferRef:
+    """An offer as a finding names it (id, identity, name, where it starts), kept by a rule that judges
+    the offer only once the whole feed is read (`Rule.finish`), instead of the whole offer."""
+
+    offer_id: str | None
+    identity: str | None
+    name: str | None
+    line: int
+    column: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """What a rule yields: the fault, in the rule's own words, without identity or location.
 
@@ -285,6 +301,7 @@ class Problem:
     url: str | None = None
     offer_id: str | None = None  # for rules whose subject is not an offer (inventory rows, pages)
     detail: str | None = None  # technical detail behind the message (a parser's own text)
+    offer: OfferRef | None = None  # the offer a rule's end-of-feed step (`Rule.finish`) reports
 
 
 VALUE_LIMIT = 200

@@ -99,10 +99,14 @@ class RuleSet:
 
     def ignored(self, code: str, offer: Offer) -> bool:
         """Whether `per-offer-ignores` turns rule `code` off for this offer."""
-        if not self.offer_ignores or offer.offer_id is None:
+        return self.ignored_id(code, offer.offer_id)
+
+    def ignored_id(self, code: str, offer_id: str | None) -> bool:
+        """Whether `per-offer-ignores` turns rule `code` off for the offer with this id."""
+        if not self.offer_ignores or offer_id is None:
             return False
         return any(
-            fnmatch.fnmatchcase(offer.offer_id, pattern) and matches(code, selectors)
+            fnmatch.fnmatchcase(offer_id, pattern) and matches(code, selectors)
             for pattern, selectors in self.offer_ignores
         )
 

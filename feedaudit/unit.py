@@ -37,6 +37,7 @@ from feedaudit.model import (
     Finding,
     Listing,
     Offer,
+    OfferRef,
     Problem,
     Severity,
     fingerprint,
@@ -164,6 +165,7 @@ class FeedAudit:
         if self.broken:
             return  # a feed read only in part: end-of-feed rules would report what was not read as missing
         self.refresh()
+        yield from self._finish_offer_rules()
         for _rank, finding in self._checked(Scope.FEED, Part.ALL, (self.feed,), None):
             yield finding
         if self.inventory is not None and (self.matching or not self.rules.wants_inventory):
@@ -180,6 +182,24 @@ class FeedAudit:
                 raise
             except Exception as exc:
                 yield self.failure(exc, None, "fetching the live pages")
+
+    def _finish_offer_rules(self) -> Iterator[Finding]:
+        """The end-of-feed step of offer rules that judge each offer against the whole feed (these
+        compare offers, so in a split run they ran here, in the main process, with their state)."""
+        source = self.feed.source
+        for _rank, rule, severity, context in self.plan(Scope.OFFER, Part.ACROSS):
+            if rule.finish is None:
+                continue
+            try:
+                for problem in rule.finish(self.feed, context):
+                    if not self.rules.ignored_id(rule.code, problem.offer_id):
+                        yield stamp(rule, severity, problem, source, None)
+            except ConfigError:
+                raise
+            except Exception as exc:
+                self.failed.add(rule.code)
+                self._plans.clear()
+                yield self.failure(exc, None, f"in rule {rule.code} {rule.name}; it is not run further here")
 
     def check_listing(self, listing: Listing) -> Iterator[Finding]:
         """A live page on its own (no feed): the LISTING rules."""
@@ -284,13 +304,16 @@ FIELD_VALUE_ATTRS = {
 
 def stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer: Offer | None) -> Finding:
     """Turn a rule's problem into a finding: identity, severity, location, value, fingerprint."""
-    offer_id = problem.offer_id or (offer.offer_id if offer is not None else None)
+    ref = problem.offer if offer is None else None  # an offer reported at the end of the feed
+    offer_id = problem.offer_id or (offer.offer_id if offer is not None else ref.offer_id if ref else None)
     line = problem.line
     column = problem.column
     if line is None and offer is not None:
         line = offer.line_of(problem.field)
         if column is None and line == offer.line:
             column = offer.column
+    elif ref is not None and column is None and line in (None, ref.line):
+        line, column = ref.line, ref.column
     value = problem.value
     if value is None and offer is not None and problem.field is not None:
         attr = FIELD_VALUE_ATTRS.get(problem.field, problem.field)
@@ -311,12 +334,16 @@ def stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer: 
         expected=truncate(problem.expected),
         actual=truncate(problem.actual),
         related_lines=problem.related_lines,
-        fingerprint=fingerprint(
-            source, problem.offer_id or (offer.identity if offer is not None else None), rule.code, problem.field
-        ),
+        fingerprint=fingerprint(source, problem.offer_id or _identity(offer, ref), rule.code, problem.field),
         detail=problem.detail,
-        offer_name=offer.name if offer is not None else None,
+        offer_name=offer.name if offer is not None else ref.name if ref is not None else None,
     )
+
+
+def _identity(offer: Offer | None, ref: OfferRef | None) -> str | None:
+    if offer is not None:
+        return offer.identity
+    return ref.identity if ref is not None else None
 
 
 def is_failure(finding: Finding) -> bool:

@@ -14,6 +14,7 @@ from lxml import etree
 
 from feedaudit.feeds import params as param_roles
 from feedaudit.feeds.limits import ReadLimits
+from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_decimal, parse_int, text_of
 from feedaudit.feeds.xmlstream import RecordStream, local
@@ -185,9 +186,9 @@ def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -
         name=text_of(text("name", field="name")),
         description=text_of(text("description", field="description")),
         category=feed.categories.get(category_id, category_id) if category_id else None,
-        price=parse_decimal(price_text),
+        price=parse_price(price_text, currency),
         price_text=price_text,
-        old_price=parse_decimal(old_price_text),
+        old_price=parse_price(old_price_text, currency),
         old_price_text=old_price_text,
         currency=currency,
         availability=availability,

@@ -2,21 +2,17 @@
 
 These parsers are shared by every reader. They accept what real feeds send (comma decimals, thousands
 separators, currency codes and symbols beside the number, ISO 8601 durations) and return `None` when
-the text is not a value, so the raw text kept beside it can be judged by the rules.
+the text is not a value, so the raw text kept beside it can be judged by the rules. Numbers are read
+by the one price parser (`feedaudit.feeds.prices`), which also reads prices.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
-_PLAIN_NUMBER = re.compile(r"\d{1,18}(?:\.\d{1,9})?")
-_NUMBER = re.compile(r"^[+-]?(\d+(?:[.,]\d+)*)$")
-_CURRENCY_AFFIX = re.compile(
-    r"^([A-Za-z]{3}|[₴$€£₽]|грн\.?|uah|руб\.?)\s*|\s*([A-Za-z]{3}|[₴$€£₽]|грн\.?|руб\.?)$", re.I
-)
+from feedaudit.feeds.prices import PriceKind, read_price
+
 # Numbers are bounded: a value of 10^18 or more is no price, count, period or day anyone means, and
 # keeping under decimal's 28-digit precision keeps every later quantize from failing.
 MAX_WHOLE_DIGITS = 18
@@ -32,42 +28,22 @@ def text_of(value: str | None) -> str | None:
     return stripped or None
 
 
-@functools.lru_cache(maxsize=1024)  # pure; counts, periods and common prices repeat across offers
 def parse_decimal(text: str | None) -> Decimal | None:
-    """`'1 299,50'` → 1299.50, `'15.00 USD'` → 15.00, `'1,299.50'` → 1299.50; not a number → None."""
-    if text is None:
-        return None
-    if _PLAIN_NUMBER.fullmatch(text):  # the common case, "1299" or "1299.50": no clean-up needed
-        return Decimal(text)
-    candidate = _CURRENCY_AFFIX.sub("", text.strip()).strip()
-    candidate = _SPACES.sub("", candidate)
-    if not _NUMBER.match(candidate):
-        return None
-    if "," in candidate and "." in candidate:
-        # the later separator is the decimal one: "1,299.50" or "1.299,50"
-        if candidate.rfind(",") > candidate.rfind("."):
-            candidate = candidate.replace(".", "").replace(",", ".")
-        else:
-            candidate = candidate.replace(",", "")
-    elif candidate.count(",") == 1:
-        candidate = candidate.replace(",", ".")
-    elif candidate.count(",") > 1 or candidate.count(".") > 1:
-        candidate = candidate.replace(",", "").replace(".", "")
-    try:
-        value = Decimal(candidate)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and value.adjusted() < MAX_WHOLE_DIGITS else None
+    """A plain number such as a currency rate or a count: `'1 299,50'` → 1299.50, `'15.00 USD'` → 15.00,
+    `'41.250'` → 41.25 (a lone mark before three digits is decimal here; prices are read by
+    `feedaudit.feeds.prices`, which knows better); badly grouped digits (`'15.08.2017'`) → None."""
+    reading = read_price(text)
+    if reading.kind is PriceKind.AMOUNT and not reading.grouping_assumed:
+        return reading.amount
+    if reading.kind is PriceKind.AMBIGUOUS or reading.grouping_assumed:
+        return reading.readings[1]
+    return None
 
 
 def split_price_currency(text: str | None) -> tuple[Decimal | None, str | None]:
-    """Google-style `'15.00 USD'` → (15.00, 'USD')."""
-    if text is None:
-        return None, None
-    parts = text.strip().rsplit(None, 1)
-    if len(parts) == 2 and re.fullmatch(r"[A-Za-z]{3}", parts[1]):
-        return parse_decimal(parts[0]), parts[1].upper()
-    return parse_decimal(text), None
+    """Google-style `'15.00 USD'` → (15.00, 'USD'); `'16,500.00 UAH'` → (16500.00, 'UAH')."""
+    reading = read_price(text)
+    return reading.amount, reading.currency
 
 
 def parse_int(text: str | None) -> int | None:

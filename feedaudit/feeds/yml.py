@@ -17,6 +17,7 @@ from lxml import etree
 from feedaudit.feeds import flavour as flavours
 from feedaudit.feeds import params as param_roles
 from feedaudit.feeds.limits import ReadLimits
+from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import (
     iso_duration_months,
@@ -175,6 +176,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
     offer_id = text_of(element.get("id"))
     price_text = text(("price",), "price")
     old_price_text = text(OLD_PRICE_TAGS, "old_price")
+    currency = text_of(text(("currencyId",), "currency"))
     quantity_text = text(QUANTITY_TAGS, "quantity")
     roles = param_roles.roles(params)
     availability, availability_text = _availability(element, flavour)
@@ -213,11 +215,11 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
         name=text_of(name),
         description=text_of(text(DESCRIPTION_TAGS, "description")),
         category=category,
-        price=parse_decimal(price_text),
+        price=parse_price(price_text, currency),
         price_text=price_text,
-        old_price=parse_decimal(old_price_text),
+        old_price=parse_price(old_price_text, currency),
         old_price_text=old_price_text,
-        currency=text_of(text(("currencyId",), "currency")),
+        currency=currency,
         availability=availability,
         availability_text=availability_text,
         quantity=_quantity(quantity_text, element),

@@ -13,13 +13,14 @@ import re
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.values import MAX_WHOLE_DIGITS, parse_bool, parse_decimal
 from feedaudit.model import Availability
 from feedaudit.text import availability_from_text
 
 SCALE = 10_000  # prices are kept in ten-thousandths of a currency unit
 MISSING = -(2**63)  # "no value" in the compact integer columns
-_PLAIN_PRICE = re.compile(r"(\d{1,14})(?:[.,](\d{1,4}))?")
+_PLAIN_PRICE = re.compile(r"(\d{1,14})(?:[.,](\d{1,2}|\d{4}))?")  # three decimals: the price parser decides
 _QUARTER = Decimal("0.0001")
 _MAX_UNITS = 2**62
 
@@ -55,7 +56,7 @@ def price_units(text: str) -> int | None:
         if fraction:
             units += int(fraction.ljust(4, "0"))
         return units
-    value = parse_decimal(text)
+    value = parse_price(text)
     if value is None:
         return None
     units = int((value * SCALE).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

@@ -14,7 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from feedaudit.errors import InventoryError
+from feedaudit.feeds.prices import currency_code
 from feedaudit.inventory.settings import MatchOn
+
+__all__ = ["currency_code"]
 
 _ID = (
     "id",
@@ -107,12 +110,6 @@ VALUE_VOCABULARY = {
     "availability": _AVAILABILITY,
     "currency": _CURRENCY,
 }
-CURRENCY_WORDS = {
-    "грн": "UAH", "грн.": "UAH", "₴": "UAH", "uah": "UAH", "гривня": "UAH", "гривна": "UAH",
-    "usd": "USD", "$": "USD", "дол": "USD", "eur": "EUR", "€": "EUR", "євро": "EUR", "евро": "EUR",
-    "pln": "PLN", "zł": "PLN", "zl": "PLN", "rub": "RUB", "rur": "RUB", "руб": "RUB", "руб.": "RUB", "₽": "RUB",
-    "kzt": "KZT", "byn": "BYN", "gbp": "GBP", "£": "GBP",
-}  # fmt: skip
 
 _UNIT = re.compile(r"\s*(?:,\s*([^,()]*)|\(([^()]*)\))\s*$")
 _PUNCTUATION = re.compile(r"[\s_.:№#*]+")
@@ -131,20 +128,6 @@ def header_unit(header: str) -> str | None:
     if not match:
         return None
     return (match.group(1) or match.group(2) or "").strip().casefold() or None
-
-
-def currency_code(text: str | None) -> str | None:
-    """`'грн'` → `'UAH'`, `'usd'` → `'USD'`, `'RUR'` → `'RUB'`; a 3-letter code passes through upper-cased."""
-    if text is None:
-        return None
-    word = text.strip().casefold()
-    if not word:
-        return None
-    if word in CURRENCY_WORDS:
-        return CURRENCY_WORDS[word]
-    if re.fullmatch(r"[a-z]{3}", word):
-        return word.upper()
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
-from feedaudit.feeds.values import parse_decimal
+from feedaudit.feeds.prices import currency_code, marker_pattern, parse_price, parse_schema_price, symbol_pattern
 from feedaudit.listings.fetch import Page
 from feedaudit.model import Availability, Condition, Listing
 from feedaudit.text import availability_from_text, condition_from_text
@@ -60,28 +60,9 @@ _CONDITION = {
     "refurbishedcondition": Condition.REFURBISHED,
     "damagedcondition": Condition.DISCOUNTED,
 }
-_CURRENCIES = {
-    "uah": "UAH",
-    "грн": "UAH",
-    "грн.": "UAH",
-    "₴": "UAH",
-    "rub": "RUB",
-    "rur": "RUB",
-    "руб": "RUB",
-    "руб.": "RUB",
-    "₽": "RUB",
-    "usd": "USD",
-    "$": "USD",
-    "eur": "EUR",
-    "€": "EUR",
-    "pln": "PLN",
-    "zł": "PLN",
-    "gbp": "GBP",
-    "£": "GBP",
-}
 _UNIT_WORDS = {"MON": "months", "ANN": "years", "DAY": "days", "WEE": "weeks", "HUR": "hours"}
 _VISIBLE_PRICE = re.compile(
-    r"(?P<pre>[$€£₴₽])?\s*(?P<num>\d[\d\s\u00a0\u202f\u2009.,']*\d|\d)\s*(?P<post>грн\.?|₴|uah|руб\.?|₽|usd|eur|\$|€|£|zł)?",
+    rf"(?P<pre>{symbol_pattern()})?\s*(?P<num>\d[\d\s\u00a0\u202f\u2009.,'’]*\d|\d)\s*(?P<post>{marker_pattern()})?",
     re.I,
 )
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_\-]+)""", re.I)
@@ -657,8 +638,8 @@ def _visible_price(text: str | None) -> tuple[Decimal | None, str | None]:
     tail = text[match.end() : match.end() + 8].strip().casefold()
     if tail.startswith(("тис", "тыс", "k ")):
         return None, None  # "1,5 тис. грн": a multiplier, not a price to compare
-    amount = parse_decimal(match.group("num"))
-    return amount, _currency(match.group("pre") or match.group("post"))
+    currency = currency_code(match.group("pre") or match.group("post"))
+    return parse_price(match.group("num"), currency), currency
 
 
 # -- values -----------------------------------------------------------------------------------------
@@ -694,7 +675,7 @@ def _decimal(value: Any) -> Decimal | None:
         except InvalidOperation:
             return None
         return result if result.is_finite() else None
-    return parse_decimal(_scalar(value))
+    return parse_schema_price(_scalar(value))
 
 
 def _enum_name(text: str) -> str:
@@ -717,10 +698,7 @@ def _condition(text: str | None) -> Condition | None:
 
 
 def _currency(text: str | None) -> str | None:
-    if not text:
-        return None
-    cleaned = text.strip()
-    return _CURRENCIES.get(cleaned.casefold(), cleaned.upper() if re.fullmatch(r"[A-Za-z]{3}", cleaned) else None)
+    return currency_code(text)
 
 
 def _quantity(value: Any) -> str | None:

@@ -19,6 +19,11 @@ audited on several cores (`feedaudit.parallel`), such a rule runs in the main pr
 on offers that carry only those fields (plus `line` and `lines`, and for an OFFER_INVENTORY rule the
 fields the inventory matches on); every other offer rule runs in the worker processes, each on its
 own part of the feed.
+
+Such a rule may also judge offers against the whole feed (a price far from its category's prices):
+its `finish(feed, ctx)` runs once after the feed's last offer, with the same `ctx.state`, and yields
+problems that name the offer (`offer_id`, `line`, `value`) they are about. Its state must stay bounded
+(a summary, not the offers), however long the feed.
 """
 
 from __future__ import annotations
@@ -101,6 +106,7 @@ class Rule:
     check: CheckFunction
     options: type[BaseModel] = NoOptions
     across_offers: tuple[str, ...] = ()  # Offer fields read by a rule that compares offers (see above)
+    finish: CheckFunction | None = None  # runs once after the feed's last offer (see above)
 
     @property
     def family(self) -> str:
@@ -139,6 +145,7 @@ def rule(
     scope: Scope,
     options: type[BaseModel] = NoOptions,
     across_offers: tuple[str, ...] = (),
+    finish: CheckFunction | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a rule. Codes and names are forever: registering one twice is a programming error."""
 
@@ -154,7 +161,9 @@ def rule(
         unknown = set(across_offers) - _OFFER_FIELDS
         if unknown or (across_offers and scope not in ACROSS_SCOPES):
             raise ValueError(f"rule {code}: across_offers takes Offer fields of an offer-scope rule, not {unknown}")
-        _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options, tuple(across_offers))
+        if finish is not None and not across_offers:
+            raise ValueError(f"rule {code}: a rule with a finish step compares offers, so it names across_offers")
+        _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options, tuple(across_offers), finish)
         return check
 
     return register

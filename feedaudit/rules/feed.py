@@ -1,11 +1,17 @@
-"""FD: faults of the feed as a whole: unreadable, not well-formed, wrong encoding, unknown, empty, too big."""
+"""FD: faults of the feed as a whole: unreadable, not well-formed, wrong encoding, unknown, empty, too big, stale."""
 
 from __future__ import annotations
 
+import datetime
+import email.utils
+import re
 from collections.abc import Iterator
+
+from pydantic import Field
 
 from feedaudit.model import FeedInfo, FeedIssue, FeedIssueKind, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.section import Section
 
 
 def _issues_of(kind: FeedIssueKind, issue: FeedIssue) -> Iterator[Problem]:
@@ -265,3 +271,90 @@ def audit_not_finished(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterato
     ```
     """
     yield from _issues_of(FeedIssueKind.INTERNAL, issue)
+
+
+class StaleFeedOptions(Section):
+    max_age_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Days the feed's own date may lie behind the reference date; unset: the age is not judged.",
+    )
+    today: datetime.date | None = Field(
+        default=None, description="The reference date (default: today, UTC); set it to audit an archived feed."
+    )
+
+
+_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+_DOTTED_DAY = re.compile(r"^\s*(\d{2})\.(\d{2})\.(\d{4})")
+
+
+def feed_day(text: str | None) -> datetime.date | None:
+    """The day a feed says it was made: `2024-03-11 10:00`, `2024-03-11T10:00:00+03:00`, `24.06.2024`,
+    or an RSS date (`Mon, 24 Jun 2024 12:00:00 +0000`); None when the text is no such date."""
+    if not text:
+        return None
+    try:
+        match = _ISO_DAY.match(text)
+        if match:
+            return datetime.date(*(int(g) for g in match.groups()))
+        match = _DOTTED_DAY.match(text)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+        return email.utils.parsedate_to_datetime(text).date()
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+@rule(
+    "FD008",
+    "stale-feed",
+    summary="The feed's own date is older than the allowed age: its prices and stock are likely stale",
+    severity=Severity.WARNING,
+    scope=Scope.FEED,
+    options=StaleFeedOptions,
+)
+def stale_feed(feed: FeedInfo, ctx: RuleContext[StaleFeedOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports a feed whose own date (YML `<yml_catalog date="…">`, Hotline `<date>`) lies more than
+    `max-age-days` before the reference date (`today`, by default the current UTC date). Live feeds
+    dated 2018 or 2019 are still served by shops whose software stopped exporting. A feed without a
+    readable date is not reported.
+
+    The age is judged only when `max-age-days` is set (7 is Hotline's limit: a feed not updated for
+    more than seven days is stale; shop software regenerates its feed, and its date, on every export,
+    usually daily). It is not set by default because an audit of a saved copy would report every copy
+    older than a week: 158 of the 170 feeds of the public corpus are such snapshots, dated 2011 to
+    2025. Set it for audits of live feeds (a nightly run, CI fetching the feed's URL).
+
+    ## Why is this bad?
+    A feed that has not been regenerated for weeks carries old prices and old stock: buyers order what
+    is gone or at a price that changed, the complaint marketplaces delist shops for.
+
+    ## Options
+    - `max-age-days` (integer, unset by default): how old the feed's date may be.
+    - `today` (date): the reference date, for archived feeds and reproducible runs.
+
+    ## Example
+    ```xml
+    <yml_catalog date="2019-11-01 10:00"><shop>…</shop></yml_catalog>
+    ```
+
+    Use instead:
+    ```xml
+    <yml_catalog date="2026-12-04 06:00"><shop>…</shop></yml_catalog>
+    ```
+    """
+    day = feed_day(feed.feed_date)
+    if day is None or ctx.options.max_age_days is None:
+        return
+    today = ctx.options.today or datetime.datetime.now(datetime.UTC).date()
+    age = (today - day).days
+    if age > ctx.options.max_age_days:
+        yield Problem(
+            f"the feed is dated {feed.feed_date}, {age} days before {today.isoformat()}: "
+            f"its prices and stock are likely stale (allowed: {ctx.options.max_age_days} days)",
+            value=feed.feed_date,
+            line=1,
+        )

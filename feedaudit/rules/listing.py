@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from feedaudit import lexicon
+from feedaudit.feeds.prices import currency_code
 from feedaudit.model import Availability, Condition, InventoryItem, Listing, Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
 from feedaudit.section import Section
@@ -30,7 +31,6 @@ _STOCK_CLASS = {
     Availability.BACKORDER: "for order",
     Availability.ON_REQUEST: "for order",
 }
-_CURRENCY_ALIASES = {"RUR": "RUB", "ГРН": "UAH", "₴": "UAH", "UA": "UAH"}
 
 
 class PriceTolerance(Section):
@@ -296,8 +296,7 @@ def _money(value: Decimal | None) -> str:
 def _currency(code: str | None) -> str | None:
     if not code:
         return None
-    upper = code.strip().upper()
-    return _CURRENCY_ALIASES.get(upper, upper)
+    return currency_code(code) or code.strip().upper()
 
 
 def _price_problem(

@@ -6,13 +6,16 @@ Only price, availability and quantity values are read here (never descriptions, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import Field
 
-from feedaudit.model import Offer, Problem, Severity
+from feedaudit.model import Offer, OfferRef, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.price_stats import FeedPrices, Priced
 from feedaudit.section import Section
 from feedaudit.text import availability_placeholder, price_placeholder, quantity_placeholder
 
@@ -75,6 +78,20 @@ def _fake_markdown(old: Decimal, price: Decimal | None) -> bool:
     return old <= 1 or price is None or old > price * _TWICE
 
 
+_NEIGHBOURHOOD = 0.1  # decades: another price within about 26 % of a sentinel value makes it a neighbour
+_MIN_NEIGHBOURS = 2
+_UNRELATED_CATEGORIES = 3  # the same sentinel value on offers of this many categories is a placeholder
+_MIN_CATEGORY = 5  # fewer other prices than this in a category: the whole feed is the context
+_MAX_CANDIDATES = 10_000
+
+
+def _sentinels(ctx: RuleContext[SentinelPriceOptions]) -> frozenset[Decimal]:
+    found: frozenset[Decimal] | None = ctx.state.get("sentinels")
+    if found is None:
+        found = ctx.state["sentinels"] = frozenset(ctx.options.sentinels)
+    return found
+
+
 @rule(
     "PH002",
     "sentinel-price",
@@ -82,6 +99,8 @@ def _fake_markdown(old: Decimal, price: Decimal | None) -> bool:
     severity=Severity.WARNING,
     scope=Scope.OFFER,
     options=SentinelPriceOptions,
+    across_offers=("price", "price_text", "old_price", "old_price_text", "category", "currency"),
+    finish=lambda feed, ctx: _sentinels_in_feed(ctx),
 )
 def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iterator[Problem]:
     """
@@ -89,10 +108,23 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
     Reports a price equal to one of the configured sentinels: by default 0, 0.01, 1, 9999, 99999,
     999999 and 9999999 (with or without decimals: `9999.00` counts). Shop software writes these when
     the real price is unknown («если нет — price=1», `price=0` for «ціну уточнюйте» items, 99999 to
-    stop orders). A sentinel above 1 is not reported when the offer also shows a higher old price:
-    a marked-down price of 9999 is a real price. An old price is read too, except 0 (which commonly
-    means "no old price"), and a sentinel old price above 1 only when the price is less than half of
-    it: 8999 crossed out from 9999 is a real discount, 249 crossed out from 99999 is not.
+    stop orders).
+
+    A price of 0, 0.01 or 1 is always reported. A larger sentinel (9999, 99999…) is judged against the
+    feed's own prices, once the whole feed is read: it is a real (charm) price when at least two other
+    prices of its category (or of the whole feed, when the category has fewer than five other prices)
+    lie within about 26 % of it, and the same value is not repeated on offers of three or more
+    categories. 9999 on an axe in a feed whose neighbouring prices are 9449 and 10299 is a price; 99999
+    on a kettle, a phone and a tent, or 9999 far from every other price of the feed, is a placeholder.
+    Beyond the list, a round number made of nines or of a one and zeros (99999…, 100000…) is reported
+    when it is both repeated on offers of three or more categories and far from every other price.
+    The finding still points at the offer's price line.
+
+    A sentinel above 1 is not reported when the offer also shows a higher old price: a marked-down
+    price of 9999 is a real price. An old price is read too, except 0 (which commonly means "no old
+    price"), and a sentinel old price above 1 only when the price is less than half of it: 8999 crossed
+    out from 9999 is a real discount, 249 crossed out from 99999 is not. Negative prices are reported
+    by `negative-price`.
 
     ## Why is this bad?
     The buyer sees a product for 0 or 1 UAH, or for an absurd 99 999 UAH, orders it, and the shop
@@ -111,17 +143,84 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
     <offer id="KT-1002" available="true"><price>1899</price></offer>
     ```
     """
-    sentinels: frozenset[Decimal] = ctx.state.get("sentinels") or ctx.state.setdefault(
-        "sentinels", frozenset(ctx.options.sentinels)
-    )
+    sentinels = _sentinels(ctx)
     price = offer.price
-    if price is not None and price in sentinels:
+    if price is not None and price > 0:
+        prices: FeedPrices | None = ctx.state.get("prices")
+        if prices is None:  # counts per category suffice here: no extremes
+            prices = ctx.state["prices"] = FeedPrices(extremes=False)
+        prices.add(offer.category, offer.currency, Priced(price, offer.line_of("price"), None))
+    listed = price is not None and price in sentinels
+    if price is not None and (listed or _round_placeholder(price)):
         marked_down = price > 1 and offer.old_price is not None and offer.old_price > price
-        if not marked_down:
+        if price <= 1:
             yield Problem(f"price {offer.price_text} is a sentinel, not a real price", field="price")
+        elif not marked_down:
+            by_category: dict[str, int] = ctx.state.setdefault("repeats", {}).setdefault(price, {})
+            category = offer.category or ""
+            if category in by_category or len(by_category) < _UNRELATED_CATEGORIES:
+                by_category[category] = by_category.get(category, 0) + 1
+            candidates: list[_Candidate] = ctx.state.setdefault("candidates", [])
+            if len(candidates) < _MAX_CANDIDATES:
+                line = offer.line_of("price")
+                text = offer.price_text or ""
+                candidates.append(_Candidate(price, text, line, offer.ref(), category, offer.currency, listed))
+            elif listed:  # beyond what is kept: judged by the list alone
+                yield Problem(f"price {offer.price_text} is a sentinel, not a real price", field="price")
     old = offer.old_price
     if old is not None and old != _KEEP_OLD_ZERO and old in sentinels and _fake_markdown(old, price):
         yield Problem(f"old price {offer.old_price_text} is a sentinel, not a real price", field="old_price")
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    price: Decimal
+    text: str
+    line: int
+    offer: OfferRef
+    category: str
+    currency: str | None
+    listed: bool  # one of the configured sentinels (else a round number such as 100000)
+
+
+_ROUND = re.compile(r"9{5,}|10{5,}")
+_ROUND_FROM = Decimal(99999)
+
+
+def _round_placeholder(price: Decimal) -> bool:
+    """A round number placeholders are made of beyond the list: 99999…, 100000…"""
+    if price < _ROUND_FROM or price != price.to_integral_value():
+        return False
+    return _ROUND.fullmatch(format(price.normalize(), "f")) is not None
+
+
+def _sentinels_in_feed(ctx: RuleContext[SentinelPriceOptions]) -> Iterator[Problem]:
+    """Judge each kept sentinel-valued price against the feed's own prices."""
+    prices: FeedPrices | None = ctx.state.get("prices")
+    repeats: dict[Decimal, dict[str, int]] = ctx.state.get("repeats", {})
+    for candidate in ctx.state.get("candidates", []):
+        assert prices is not None  # a candidate's price was added to the summary
+        by_category = repeats.get(candidate.price, {})
+        same_here = by_category.get(candidate.category, 0)
+        context = prices.category(candidate.category, candidate.currency)
+        if context is None or context.count - same_here < _MIN_CATEGORY:
+            context, same_here = prices.whole, sum(by_category.values())
+        neighbours = context.near(candidate.price, _NEIGHBOURHOOD) - same_here
+        repeated = len(by_category) >= _UNRELATED_CATEGORIES
+        alone = neighbours < _MIN_NEIGHBOURS
+        if repeated and (candidate.listed or alone):
+            why = f"the same price is on offers of {len(by_category)} or more categories"
+        elif candidate.listed and alone:
+            why = "no other price of its category or feed is near it"
+        else:
+            continue
+        yield Problem(
+            f"price {candidate.text} is a sentinel, not a real price ({why})",
+            field="price",
+            value=candidate.text,
+            line=candidate.line,
+            offer=candidate.offer,
+        )
 
 
 @rule(

@@ -140,3 +140,14 @@ def test_aggregate_offer_with_priceless_nested_offers_reads_the_range() -> None:
     listing = read_html(page, "https://shop.example/nokia", "text/html", None)
     assert (listing.price, listing.high_price, listing.currency) == (Decimal("20.00"), Decimal("100.00"), "USD")
     assert listing.sources["price"] == "json-ld"
+
+
+def test_page_prices_with_thousands_marks_are_read_whole() -> None:
+    # schema.org's price uses a dot for decimals, so a comma only groups thousands
+    json_ld = b"""<html><head><script type="application/ld+json">
+    {"@type": "Product", "url": "https://shop.example/p/1", "offers": {"price": "16,500", "priceCurrency": "USD"}}
+    </script></head><body></body></html>"""
+    assert read_html(json_ld, "https://shop.example/p/1").price == Decimal(16500)
+    og = b"""<html><head><meta property="product:price:amount" content="73,460">
+    <meta property="product:price:currency" content="EUR"></head><body></body></html>"""
+    assert read_html(og, "https://shop.example/p").price == Decimal(73460)
