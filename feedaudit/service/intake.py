@@ -108,7 +108,7 @@ async def read_submission(
             "inventory": asked.inventory,
         }
         submission.webhook_url, submission.webhook_secret = asked.webhook_url, asked.webhook_secret
-    elif media == "multipart/form-data":
+    elif media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         submission = await _from_form(request, settings)
     elif media in RAW_TYPES:
         query = request.query_params
