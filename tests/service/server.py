@@ -30,7 +30,9 @@ def free_port() -> int:
 
 
 def make_token(data_dir: Path, shop: str, *options: str) -> str:
-    result = CliRunner().invoke(main, ["serve", "token", "create", "--shop", shop, "--data-dir", str(data_dir), *options])
+    result = CliRunner().invoke(
+        main, ["serve", "token", "create", "--shop", shop, "--data-dir", str(data_dir), *options]
+    )
     assert result.exit_code == 0, result.output
     return result.stdout.strip()
 

@@ -129,7 +129,10 @@ def test_server_side_inventory_by_name(server: Server) -> None:
     assert all(code.startswith("IV") for code in status["summary"]["by_code"])  # type: ignore[index]
     with server.client(token) as client:
         unknown = client.post(
-            f"{API}/audits", content=feed.read_bytes(), params={"inventory": "other"}, headers={"Content-Type": "text/xml"}
+            f"{API}/audits",
+            content=feed.read_bytes(),
+            params={"inventory": "other"},
+            headers={"Content-Type": "text/xml"},
         )
         assert unknown.status_code == 422
         assert "no inventory 'other'" in unknown.json()["detail"]
@@ -161,7 +164,11 @@ def test_url_audit_and_delta_against_the_previous_audit(server: Server) -> None:
         assert [f["code"] for f in delta["new"]] == ["PH002"]
         assert delta["resolved"] == []
         # the shop fixes the price of A1 and breaks A2's
-        routes["/feed.xml"] = Route(V1.replace(b"<price>0</price>", b"<price>90</price>").replace(b"<price>100</price>", b"<price>99999</price>"))
+        routes["/feed.xml"] = Route(
+            V1.replace(b"<price>0</price>", b"<price>90</price>").replace(
+                b"<price>100</price>", b"<price>99999</price>"
+            )
+        )
         second = client.post(f"{API}/audits", json={"url": url, "select": ["PH"]})
         done = wait_done(client, second.json()["id"])
         delta = client.get(f"{API}/audits/{done['id']}/delta").json()
@@ -182,7 +189,9 @@ def test_a_shop_sees_only_its_own_audits(server: Server, fixture_feed: Path) -> 
         for path in ("", "/report/json", "/delta"):
             assert client.get(f"{API}/audits/{audit_a}{path}").status_code == 404
         assert audit_a not in [a["id"] for a in client.get(f"{API}/audits").json()["audits"]]
-        assert client.post(f"{API}/audits", json={"url": "https://example.com/f.xml", "shop": "shop-a"}).status_code == 403
+        assert (
+            client.post(f"{API}/audits", json={"url": "https://example.com/f.xml", "shop": "shop-a"}).status_code == 403
+        )
     with server.client(token_a) as client:
         assert client.get(f"{API}/audits/{audit_a}").status_code == 200
         assert all(a["shop"] == "shop-a" for a in client.get(f"{API}/audits").json()["audits"])
@@ -206,9 +215,7 @@ def test_uploads_over_the_cap_answer_413(server: Server) -> None:
     token = make_token(server.data_dir, "big-shop", "--rate", "1000")
     before = sorted((server.data_dir / "uploads").glob("*"))
     with server.client(token) as client:
-        raw = client.post(
-            f"{API}/audits", content=b"x" * (UPLOAD_CAP + 1), headers={"Content-Type": "application/xml"}
-        )
+        raw = client.post(f"{API}/audits", content=b"x" * (UPLOAD_CAP + 1), headers={"Content-Type": "application/xml"})
         assert raw.status_code == 413, raw.text
         assert "262,144 bytes" in raw.json()["detail"]
         streamed = client.post(  # no Content-Length: the cap is counted as the body streams in
@@ -230,8 +237,18 @@ def test_bad_submissions_are_refused_with_a_reason(server: Server) -> None:
             (client.post(f"{API}/audits", json={"url": "ftp://example.com/f.xml"}), 422),
             (client.post(f"{API}/audits", json={"url": "https://example.com/f.xml", "profile": "ebay"}), 422),
             (client.post(f"{API}/audits", json={"urls": "https://example.com/f.xml"}), 422),
-            (client.post(f"{API}/audits", data={"url": "https://example.com/f.xml"}, files={"feed": ("f.xml", b"<x/>")}), 422),
-            (client.post(f"{API}/audits", json={"url": "https://example.com/f.xml", "webhook_url": "https://example.com/h"}), 422),
+            (
+                client.post(
+                    f"{API}/audits", data={"url": "https://example.com/f.xml"}, files={"feed": ("f.xml", b"<x/>")}
+                ),
+                422,
+            ),
+            (
+                client.post(
+                    f"{API}/audits", json={"url": "https://example.com/f.xml", "webhook_url": "https://example.com/h"}
+                ),
+                422,
+            ),
             (client.get(f"{API}/audits/{'0' * 32}"), 404),
         ]
         for answer, expected in cases:
@@ -242,7 +259,11 @@ def test_bad_submissions_are_refused_with_a_reason(server: Server) -> None:
 def test_loopback_is_refused_where_not_allowed(strict_server: Server) -> None:
     token = make_token(strict_server.data_dir, "strict-shop")
     with serve({"/feed.xml": Route(V1)}) as feeds, strict_server.client(token) as client:
-        for url in (feeds.url("/feed.xml"), f"http://localhost:{feeds.base.rsplit(':', 1)[1]}/feed.xml", "http://[::1]/f"):
+        for url in (
+            feeds.url("/feed.xml"),
+            f"http://localhost:{feeds.base.rsplit(':', 1)[1]}/feed.xml",
+            "http://[::1]/f",
+        ):
             answer = client.post(f"{API}/audits", json={"url": url})
             assert answer.status_code == 422, answer.text
             assert "loopback address" in answer.json()["detail"]
