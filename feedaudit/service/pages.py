@@ -203,7 +203,7 @@ def audit_page(request: Request, audit_id: str) -> HTMLResponse:
         return _page("Audit failed", body, token=token)
     summary = view.summary
     assert summary is not None
-    counts = ", ".join(f"{n} {s}" for s, n in summary.by_severity.items() if n) or "nothing to fix"
+    counts = ", ".join(_count(n, s) for s, n in summary.by_severity.items() if n) or "nothing to fix"
     links = " ".join(
         f'<li><a href="/audits/{audit.id}/report.{fmt}" download>Download {fmt.upper()}</a></li>' for fmt in DOWNLOADS
     )
@@ -214,6 +214,10 @@ def audit_page(request: Request, audit_id: str) -> HTMLResponse:
         '<p><a href="/">Audit another feed</a></p>'
     )
     return _page("Audit report", body, token=token)
+
+
+def _count(number: int, severity: str) -> str:
+    return f"{number:,} {severity}" + ("s" if number != 1 and severity != "info" else "")
 
 
 @router.get("/audits/{audit_id}/report.{output_format}")

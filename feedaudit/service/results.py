@@ -28,6 +28,7 @@ MEDIA_TYPES = {
 }
 EXTENSIONS = {"concise": "txt", "grouped": "txt", "github": "txt", "jsonl": "jsonl", "junit": "xml"}
 FORMATS = tuple(sorted(REPORTERS))
+SEVERITY_ORDER = ("error", "warning", "info")
 
 
 def pack_findings(findings: Iterable[Finding]) -> bytes:
@@ -52,7 +53,7 @@ def summarize(feed: FeedInfo, findings: list[Finding], elapsed: float) -> dict[s
     return {
         "feed": asdict(FeedSummary.of(feed, by_code)),
         "findings": len(findings),
-        "by_severity": {s.value: by_severity[s.value] for s in Severity},
+        "by_severity": {name: by_severity[name] for name in SEVERITY_ORDER},
         "elapsed_seconds": round(elapsed, 3),
     }
 
