@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from tests.conftest import FIXTURES  # noqa: E402
-from tests.service.server import Server, running  # noqa: E402
+from tests.conftest import FIXTURES
+from tests.service.server import Server, running
 
 UPLOAD_CAP = 256 * 1024
 

@@ -11,6 +11,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -25,7 +26,7 @@ from tests.service.server import Server, make_token, wait_done
 API = "/api/v1"
 
 
-def _upload(server: Server, token: str, body: bytes, name: str, **params: str) -> dict[str, object]:
+def _upload(server: Server, token: str, body: bytes, name: str, **params: str) -> dict[str, Any]:
     with server.client(token) as client:
         answer = client.post(
             f"{API}/audits",
@@ -61,9 +62,9 @@ def test_upload_then_every_report_format(server: Server, fixture_feed: Path, tmp
         "findings": 9,
         "by_severity": {"error": 6, "warning": 2, "info": 1},
         "by_code": {"CN001": 1, "ID001": 1, "ID002": 1, "PH002": 2, "PH004": 1, "ST001": 1, "WR001": 1, "WR002": 1},
-        "elapsed_seconds": status["summary"]["elapsed_seconds"],  # type: ignore[index]
+        "elapsed_seconds": status["summary"]["elapsed_seconds"],
     }
-    assert status["progress"]["fraction"] == 1.0  # type: ignore[index]
+    assert status["progress"]["fraction"] == 1.0
     audit_id = status["id"]
     reports = {}
     with server.client(token) as client:
@@ -125,8 +126,8 @@ def test_server_side_inventory_by_name(server: Server) -> None:
     token = make_token(server.data_dir, "inventory-shop")
     feed = ROOT / "fixtures" / "inventory" / "feed.xml"
     status = _upload(server, token, feed.read_bytes(), "feed.xml", inventory="stock", select="IV")
-    assert status["summary"]["findings"] == 11  # type: ignore[index]
-    assert all(code.startswith("IV") for code in status["summary"]["by_code"])  # type: ignore[index]
+    assert status["summary"]["findings"] == 11
+    assert all(code.startswith("IV") for code in status["summary"]["by_code"])
     with server.client(token) as client:
         unknown = client.post(
             f"{API}/audits",
@@ -142,9 +143,11 @@ V1 = """<?xml version="1.0" encoding="UTF-8"?>
 <yml_catalog date="2026-01-01 00:00"><shop><name>S</name><company>S</company><url>https://s.example/</url>
 <currencies><currency id="UAH" rate="1"/></currencies><categories><category id="1">C</category></categories>
 <offers>
-<offer id="A1" available="true"><name>Kettle</name><price>0</price><currencyId>UAH</currencyId><categoryId>1</categoryId>
+<offer id="A1" available="true"><name>Kettle</name><price>0</price><currencyId>UAH</currencyId>
+<categoryId>1</categoryId>
 <vendor>V</vendor><description>d</description><param name="Гарантія">12 міс</param></offer>
-<offer id="A2" available="true"><name>Lamp</name><price>100</price><currencyId>UAH</currencyId><categoryId>1</categoryId>
+<offer id="A2" available="true"><name>Lamp</name><price>100</price><currencyId>UAH</currencyId>
+<categoryId>1</categoryId>
 <vendor>V</vendor><description>d</description><param name="Гарантія">12 міс</param></offer>
 </offers></shop></yml_catalog>
 """.encode()

@@ -46,7 +46,9 @@ def browser() -> Any:
             launched.close()
 
 
-def test_upload_see_the_report_and_download_it(server: Server, browser: Any, fixture_feed: Path, tmp_path: Path) -> None:
+def test_upload_see_the_report_and_download_it(
+    server: Server, browser: Any, fixture_feed: Path, tmp_path: Path
+) -> None:
     token = make_token(server.data_dir, "page-shop")
     context = browser.new_context(accept_downloads=True, java_script_enabled=False)
     try:
