@@ -35,7 +35,7 @@ from feedaudit.service.results import pack_findings, summarize
 from feedaudit.service.settings import ServiceSettings
 from feedaudit.service.store import Audit, JobStore, StoreError
 from feedaudit.service.webhook import deliver
-from feedaudit.service.work import Job, Outcome, run_job
+from feedaudit.service.work import Job, Outcome, run_job, warm_up
 
 log = logging.getLogger("feedaudit.service")
 IDLE_POLL = 1.0
@@ -53,12 +53,14 @@ class Runner:
         self.wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._histories: dict[str, HistoryStore] = {}
+        self._histories: dict[str, tuple[HistoryStore, threading.Lock]] = {}
         self._histories_lock = threading.Lock()
         self._pool_lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._client: Any = None
-        self.slots = max(1, settings.workers)
+        # twice as many audits in flight as there are workers, so that one audit's bookkeeping (claim,
+        # history, result) overlaps another's audit in the pool
+        self.slots = 2 * max(1, settings.workers)
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -72,6 +74,9 @@ class Runner:
             self._client = connect(self.settings.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         else:
             self._pool = self._new_pool()
+            # start every worker now (the first audits would otherwise wait for them), each with the rules loaded
+            for started in [self._pool.submit(warm_up) for _ in range(max(1, self.settings.workers))]:
+                started.result()
         self.store.requeue_expired()
         for index in range(self.slots):
             thread = threading.Thread(target=self._loop, name=f"feedaudit-runner-{index}", daemon=True)
@@ -87,12 +92,16 @@ class Runner:
             self._pool.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
             self._client.close()
-        for history in self._histories.values():
+        for history, _lock in self._histories.values():
             history.close()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-        return ProcessPoolExecutor(max_workers=self.slots, mp_context=context)
+        if sys.platform == "win32":
+            context = multiprocessing.get_context("spawn")
+        else:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["feedaudit.service.work"])
+        return ProcessPoolExecutor(max_workers=max(1, self.settings.workers), mp_context=context)
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -199,10 +208,11 @@ class Runner:
                 raise LeaseLostError
 
         try:
-            history = self._history(audit.shop)
-            history.record_run(
-                findings, sources=[audit.name], offers=outcome.feed.offers, started=started, before_commit=finish
-            )
+            history, lock = self._history(audit.shop)
+            with lock:  # one writer per shop here: SQLite's own lock would make the others sleep and retry
+                history.record_run(
+                    findings, sources=[audit.name], offers=outcome.feed.offers, started=started, before_commit=finish
+                )
         except LeaseLostError:
             return
         except HistoryError as exc:
@@ -212,14 +222,15 @@ class Runner:
             except LeaseLostError:
                 return
 
-    def _history(self, shop: str) -> HistoryStore:
+    def _history(self, shop: str) -> tuple[HistoryStore, threading.Lock]:
         with self._histories_lock:
-            history = self._histories.get(shop)
-            if history is None:
+            opened = self._histories.get(shop)
+            if opened is None:
                 directory = self.settings.history_dir
                 directory.mkdir(parents=True, exist_ok=True)
-                history = self._histories[shop] = HistoryStore.open(Path(directory) / f"{shop}.sqlite")
-            return history
+                history = HistoryStore.open(Path(directory) / f"{shop}.sqlite")
+                opened = self._histories[shop] = (history, threading.Lock())
+            return opened
 
     def _webhook_for(self, audit: Audit) -> None:
         if audit.webhook_url is None:

@@ -72,6 +72,7 @@ audits = sa.Table(
     sa.Column("webhook_claimed_at", sa.DateTime),
     sa.Index("ix_service_audits_queue", "status", "submitted_at"),
     sa.Index("ix_service_audits_shop", "shop", "submitted_at"),
+    sa.Index("ix_service_audits_token", "token_id", "status"),
 )
 
 ACTIVE = ("queued", "running")
