@@ -4,6 +4,7 @@ the bounded queue and per-token concurrency answer 503 and 429 while audits are 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from tests.service.receivers import held_feed, webhook_receiver
@@ -94,10 +95,16 @@ def test_full_queue_answers_503_and_busy_token_429(tmp_path: Path) -> None:
             assert busy.headers["Retry-After"] == "5"
             assert "already has 1 audits queued or running" in busy.json()["detail"]
         with server.client(other) as client:
-            queued = client.post(f"{API}/audits", json={"url": feed.url("/other.xml")})
+            # a runner has two audits in flight per worker: the second waits for the pool, claimed
+            claimed = client.post(f"{API}/audits", json={"url": feed.url("/other.xml")}).json()["id"]
+            for _ in range(600):
+                if client.get(f"{API}/audits/{claimed}").json()["status"] == "running":
+                    break
+                time.sleep(0.05)
+            queued = client.post(f"{API}/audits", json={"url": feed.url("/third.xml")})
             assert queued.status_code == 202
             assert queued.json()["status"] == "queued"
-            full = client.post(f"{API}/audits", json={"url": feed.url("/third.xml")})
+            full = client.post(f"{API}/audits", json={"url": feed.url("/fourth.xml")})
             assert full.status_code == 503, full.text
             assert full.headers["Retry-After"] == "30"
             assert "the queue is full" in full.json()["detail"]
