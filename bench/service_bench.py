@@ -5,8 +5,9 @@ In one run it generates N small YML feeds (`bench/generate.py`, cached in `bench
   cli      `feedaudit check --feeds-from LIST --jobs J --output-format jsonl -o FILE` (the bare baseline: the
            same audits, no HTTP, no database)
   service  `feedaudit serve --workers J` on loopback (SQLite in a fresh data directory): every feed uploaded
-           as the request body by a client keeping C submissions in flight, then each audit's JSON Lines
-           report fetched (`?wait=`, in submission order)
+           as the request body by a client keeping C submissions in flight, with the marketplace's admin
+           token, for its shop (one shop per feed by default, `--shops` to share), then each audit's JSON
+           Lines report fetched (`?wait=`, in submission order)
 
 and records audits per second (wall time from the first byte sent to the last report received, or the
 CLI's wall time), the ratio service / CLI, and the service's p50 / p95 latency of an audit from accepted to
@@ -74,7 +75,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def drive(base: str, token: str, paths: list[Path], in_flight: int) -> tuple[float, int, list[float]]:
+async def drive(base: str, token: str, paths: list[Path], in_flight: int, shops: int) -> tuple[float, int, list[float]]:
     headers = {"Authorization": f"Bearer {token}"}
     bodies = [p.read_bytes() for p in paths]
     ids: list[str] = [""] * len(paths)
@@ -87,7 +88,7 @@ async def drive(base: str, token: str, paths: list[Path], in_flight: int) -> tup
                 answer = await client.post(
                     "/api/v1/audits",
                     content=bodies[index],
-                    params={"name": paths[index].name},
+                    params={"name": paths[index].name, "shop": f"shop-{index % shops:05d}"},
                     headers={"Content-Type": "application/xml"},
                 )
                 answer.raise_for_status()
@@ -112,12 +113,23 @@ async def drive(base: str, token: str, paths: list[Path], in_flight: int) -> tup
     return elapsed, findings, latencies
 
 
-def run_service(paths: list[Path], jobs: int, in_flight: int, work: Path) -> tuple[float, int, list[float]]:
+def run_service(paths: list[Path], jobs: int, in_flight: int, shops: int, work: Path) -> tuple[float, int, list[float]]:
     data = work / "service"
     env = {**os.environ, "FEEDAUDIT_DATA_DIR": str(data)}
     feedaudit = [sys.executable, "-m", "feedaudit", "serve"]
     token = subprocess.run(
-        [*feedaudit, "token", "create", "--shop", "bench", "--rate", "1000000", "--concurrency", "1000000"],
+        [
+            *feedaudit,
+            "token",
+            "create",
+            "--shop",
+            "marketplace",
+            "--admin",
+            "--rate",
+            "1000000",
+            "--concurrency",
+            "1000000",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -137,7 +149,7 @@ def run_service(paths: list[Path], jobs: int, in_flight: int, work: Path) -> tup
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        return asyncio.run(drive(base, token, paths, in_flight))
+        return asyncio.run(drive(base, token, paths, in_flight, shops))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -154,19 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offers", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--in-flight", type=int, default=8, help="submissions the client keeps in flight")
+    parser.add_argument("--shops", type=int, help="shops the feeds belong to (default: one per feed)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     args = parser.parse_args(argv)
     paths = feeds(args.feeds, args.offers)
     with tempfile.TemporaryDirectory(prefix="service-bench-") as temporary:
         work = Path(temporary)
         cli_seconds, cli_findings = run_cli(paths, args.jobs, work)
-        service_seconds, service_findings, latencies = run_service(paths, args.jobs, args.in_flight, work)
+        shops = args.shops or len(paths)
+        service_seconds, service_findings, latencies = run_service(paths, args.jobs, args.in_flight, shops, work)
     if cli_findings != service_findings:
         raise SystemExit(f"findings differ: CLI {cli_findings}, service {service_findings}")
     n = len(paths)
     lines = [
         f"data: {n} feeds of {args.offers} offers ({sum(p.stat().st_size for p in paths) / 1e6:.1f} MB), "
-        f"{cli_findings} findings; --jobs {args.jobs}, {args.in_flight} submissions in flight",
+        f"{cli_findings} findings; --jobs {args.jobs}, {args.in_flight} submissions in flight, {shops} shops",
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.2f}",
         f"cli       {cli_seconds:7.2f} s  {n / cli_seconds:8.1f} audits/s",

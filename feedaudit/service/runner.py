@@ -2,9 +2,9 @@
 cluster), renews their lease meanwhile, and records each result once.
 
 `slots` threads each loop: claim the oldest queued audit, hand it to the pool, wait, renewing the
-lease every third of it, then record the result. Recording goes through the shop's history
-(`feedaudit.history`, one SQLite file per shop in the data directory) so the audit gets its new and
-resolved findings against the shop's previous audit of the same feed; the audit row is finished
+lease every third of it, then record the result. Recording goes through the findings history
+(`feedaudit.history`, where a feed is known as "shop/name") so the audit gets its new and resolved
+findings against the shop's previous audit of the same feed; the audit row is finished
 inside the history's transaction, and only if this attempt still holds the lease, so a runner that
 lost it records nothing anywhere. Idle threads put audits with expired leases back in the queue and
 send webhooks that a stopped runner left unsent.
@@ -12,15 +12,18 @@ send webhooks that a stopped runner left unsent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import socket
+import sqlite3
 import sys
 import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from feedaudit.config import override
 from feedaudit.errors import HistoryError
 from feedaudit.history.delta import RunDelta
 from feedaudit.history.store import HistoryStore
+from feedaudit.model import fingerprint
 from feedaudit.report.json import finding_record
 from feedaudit.service.models import audit_view
 from feedaudit.service.results import pack_findings, summarize
@@ -39,6 +43,7 @@ from feedaudit.service.work import Job, Outcome, run_job, warm_up
 
 log = logging.getLogger("feedaudit.service")
 IDLE_POLL = 1.0
+HISTORY_FILE = "history.sqlite"
 
 
 class LeaseLostError(Exception):
@@ -53,8 +58,8 @@ class Runner:
         self.wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._histories: dict[str, tuple[HistoryStore, threading.Lock]] = {}
-        self._histories_lock = threading.Lock()
+        self._history: HistoryStore | None = None
+        self._history_lock = threading.Lock()
         self._pool_lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._client: Any = None
@@ -92,8 +97,8 @@ class Runner:
             self._pool.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
             self._client.close()
-        for history, _lock in self._histories.values():
-            history.close()
+        if self._history is not None:
+            self._history.close()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         if sys.platform == "win32":
@@ -199,19 +204,24 @@ class Runner:
         summary = summarize(outcome.feed, findings, outcome.elapsed)
         blob = pack_findings(findings)
         webhook = audit.webhook_url is not None
+        # In the history, which all shops share, a feed is known as "shop/name", so that two shops' feeds
+        # of the same name are two feeds; the delta is told in the names the shop knows.
+        keyed_source = f"{audit.shop}/{audit.name}"
+        keyed = [replace(f, source=keyed_source, fingerprint="") for f in findings]
+        shown = {fingerprint(keyed_source, f.offer_id, f.code, f.field): f.fingerprint for f in findings}
 
         def finish(delta: RunDelta | None) -> None:
-            record = None if delta is None else _delta_record(delta)
+            record = None if delta is None else _delta_record(delta, audit.name, shown)
             if not self.store.finish(
                 audit.id, audit.attempt, summary=summary, findings=blob, delta=record, webhook=webhook
             ):
                 raise LeaseLostError
 
         try:
-            history, lock = self._history(audit.shop)
-            with lock:  # one writer per shop here: SQLite's own lock would make the others sleep and retry
+            history = self._open_history()
+            with self._history_lock:  # one writer at a time: SQLite's own lock would make the others sleep and retry
                 history.record_run(
-                    findings, sources=[audit.name], offers=outcome.feed.offers, started=started, before_commit=finish
+                    keyed, sources=[keyed_source], offers=outcome.feed.offers, started=started, before_commit=finish
                 )
         except LeaseLostError:
             return
@@ -222,15 +232,19 @@ class Runner:
             except LeaseLostError:
                 return
 
-    def _history(self, shop: str) -> tuple[HistoryStore, threading.Lock]:
-        with self._histories_lock:
-            opened = self._histories.get(shop)
-            if opened is None:
-                directory = self.settings.history_dir
-                directory.mkdir(parents=True, exist_ok=True)
-                history = HistoryStore.open(Path(directory) / f"{shop}.sqlite")
-                opened = self._histories[shop] = (history, threading.Lock())
-            return opened
+    def _open_history(self) -> HistoryStore:
+        """The findings history of every shop: in the service database when that is a server (PostgreSQL),
+        else in `history.sqlite` beside it (SQLite allows one writer per file, and the audit row is
+        written while the history's transaction is open)."""
+        with self._history_lock:
+            if self._history is None:
+                url = self.settings.database_url
+                if url.startswith("sqlite"):
+                    path = self.settings.data_dir / HISTORY_FILE
+                    self._history = HistoryStore.open(_write_ahead_logged(path))
+                else:
+                    self._history = HistoryStore.open(url)
+            return self._history
 
     def _webhook_for(self, audit: Audit) -> None:
         if audit.webhook_url is None:
@@ -248,11 +262,24 @@ class Runner:
         self.store.webhook_done(audit.id, sent=sent)
 
 
-def _delta_record(delta: RunDelta) -> dict[str, Any]:
+def _write_ahead_logged(path: Path) -> Path:
+    """Create a shop's history file in WAL mode (which the file keeps): a commit then costs one sync of the
+    log instead of the rollback journal's several."""
+    if not path.exists():
+        with contextlib.closing(sqlite3.connect(path)) as database:
+            database.execute("PRAGMA journal_mode = WAL")
+    return path
+
+
+def _delta_record(delta: RunDelta, name: str, shown: dict[str, str]) -> dict[str, Any]:
+    """The delta as the audit keeps it: fingerprints of its new findings, the resolved ones in full."""
+    resolved = [
+        replace(f, source=name, fingerprint=fingerprint(name, f.offer_id, f.code, f.field)) for f in delta.resolved
+    ]
     return {
         "run": delta.run_id,
-        "new": [f.fingerprint for f in delta.new],
-        "resolved": [finding_record(f) for f in delta.resolved],
+        "new": [shown[f.fingerprint] for f in delta.new],
+        "resolved": [finding_record(f) for f in resolved],
         "still_open": len(delta.still_open),
         "carried_over": len(delta.carried_over),
     }

@@ -41,10 +41,6 @@ class ServiceSettings:
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 
-    @property
-    def history_dir(self) -> Path:
-        return self.data_dir / "history"
-
 
 def parse_allow_private(values: tuple[str, ...] | list[str]) -> bool | tuple[Network, ...]:
     """`--allow-private all` lets every address through; networks (127.0.0.0/8) let those through."""

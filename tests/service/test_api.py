@@ -322,3 +322,22 @@ def test_tokens_are_kept_hashed(server: Server, flag: list[str]) -> None:
     listing = CliRunner().invoke(main, ["serve", "token", "list", "--data-dir", str(server.data_dir)])
     assert "hash-shop" in listing.stdout
     assert token not in listing.stdout
+
+
+def test_two_shops_feeds_of_one_name_have_separate_deltas(server: Server, fixture_feed: Path) -> None:
+    first = make_token(server.data_dir, "twin-a")
+    second = make_token(server.data_dir, "twin-b")
+    body = fixture_feed.read_bytes()
+    for token in (first, second):
+        status = _upload(server, token, body, "feed.xml")
+        with server.client(token) as client:
+            delta = client.get(f"{API}/audits/{status['id']}/delta").json()
+        assert len(delta["new"]) == 9, "each shop's first audit of its feed.xml finds everything new"
+        assert {f["source"] for f in delta["new"]} == {"feed.xml"}
+    fixed = body.replace(b"<price>0</price>", b"<price>10</price>")
+    status = _upload(server, first, fixed, "feed.xml")
+    with server.client(first) as client:
+        delta = client.get(f"{API}/audits/{status['id']}/delta").json()
+    assert delta["new"] == []
+    assert [(f["code"], f["offer_id"], f["source"]) for f in delta["resolved"]] == [("PH002", "KT-1002", "feed.xml")]
+    assert delta["still_open"] == 8

@@ -3,6 +3,7 @@ the bounded queue and per-token concurrency answer 503 and 429 while audits are 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -75,8 +76,10 @@ def test_sigkill_mid_audit_then_restart_completes_it_once(tmp_path: Path) -> Non
             second.stop()
             first.stop()
     assert _rows(data_dir, "SELECT status, attempt, webhook_state FROM service_audits") == [("done", 2, "sent")]
-    with sqlite3.connect(data_dir / "history" / "crash-shop.sqlite") as history:
-        assert list(history.execute("SELECT findings, new FROM runs")) == [(2, 2)]
+    with sqlite3.connect(data_dir / "history.sqlite") as history:
+        assert list(history.execute("SELECT sources, findings, new FROM runs")) == [
+            (json.dumps([f"crash-shop/{feed.url()}"]), 2, 2)
+        ]
     assert len(hooks.deliveries) == 1
 
 
