@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -141,6 +141,22 @@ class NewAudit:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(slots=True)
+class Result:
+    """What a finished audit leaves: its summary, findings (packed), delta, and whether to send its webhook."""
+
+    audit_id: str
+    attempt: int
+    summary: dict[str, Any]
+    findings: bytes
+    delta: dict[str, Any] | None
+    webhook: bool
+
+
+class _LeaseLostError(Exception):
+    pass
 
 
 def utcnow() -> datetime:
@@ -346,33 +362,30 @@ class JobStore:
                 == 1
             )
 
-    def finish(
-        self,
-        audit_id: str,
-        attempt: int,
-        *,
-        summary: dict[str, Any],
-        findings: bytes,
-        delta: dict[str, Any] | None,
-        webhook: bool,
-    ) -> bool:
-        """Record the result; False (and nothing written) when this attempt no longer holds the lease."""
-        with self._write() as conn:
-            return (
-                conn.execute(
-                    attempt_update(audit_id, attempt).values(
-                        status="done",
-                        finished_at=utcnow(),
-                        lease_owner=None,
-                        lease_expires=None,
-                        summary=json.dumps(summary),
-                        findings=findings,
-                        delta=None if delta is None else json.dumps(delta),
-                        webhook_state="pending" if webhook else None,
-                    )
-                ).rowcount
-                == 1
-            )
+    def finish(self, results: Sequence[Result]) -> bool:
+        """Record finished audits, all in one transaction; False (and nothing written) when any of their
+        attempts no longer holds its lease."""
+        now = utcnow()
+        try:
+            with self._write() as conn:
+                for result in results:
+                    done = conn.execute(
+                        attempt_update(result.audit_id, result.attempt).values(
+                            status="done",
+                            finished_at=now,
+                            lease_owner=None,
+                            lease_expires=None,
+                            summary=json.dumps(result.summary),
+                            findings=result.findings,
+                            delta=None if result.delta is None else json.dumps(result.delta),
+                            webhook_state="pending" if result.webhook else None,
+                        )
+                    ).rowcount
+                    if done != 1:
+                        raise _LeaseLostError
+        except _LeaseLostError:
+            return False
+        return True
 
     def fail(self, audit_id: str, attempt: int, error: str, *, webhook: bool) -> bool:
         with self._write() as conn:
