@@ -100,3 +100,10 @@ def alternatives(name: str, key: str) -> list[str]:
     """The raw pattern list `key` of entry `name`."""
     values = entry(name).get(key, [])
     return [str(v) for v in values]
+
+
+@functools.cache
+def phrases(name: str) -> tuple[str, ...]:
+    """The literal phrases of entry `name`, every language in turn (matched whole-word in normalised text)."""
+    table = entry(name)
+    return tuple(str(p) for key in LANGUAGES for p in table.get(key, []))

@@ -111,6 +111,18 @@ class Offer:
     barcode: str | None = None
     params: tuple[Param, ...] = ()
     lines: Mapping[str, int] = field(default_factory=dict)
+    other_names: tuple[str, ...] = ()  # the name in the feed's other languages (`<name lang="ru">`, `name_ru`)
+    other_descriptions: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name in every language the feed gives it, the main one first."""
+        return ((self.name,) if self.name else ()) + self.other_names
+
+    @property
+    def descriptions(self) -> tuple[str, ...]:
+        """The description in every language the feed gives it, the main one first."""
+        return ((self.description,) if self.description else ()) + self.other_descriptions
 
     def line_of(self, field_name: str | None) -> int:
         """The line of `field_name`, or of the offer itself when the field is absent."""
@@ -160,6 +172,7 @@ class FeedInfo:
     source: str
     dialect: Dialect | None = None
     flavour: str | None = None  # marketplace the feed is written for, when the reader can tell
+    flavour_signals: list[str] = field(default_factory=list)  # what in the feed decided the flavour
     root: str | None = None  # root element as `{namespace}local` or `local`
     shop_name: str | None = None
     shop_url: str | None = None

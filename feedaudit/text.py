@@ -267,14 +267,32 @@ def _negation() -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{negators})(?:\s+(?:є|був\w*|был\w*|is|was|been))?\s*[-,:]?\s*$")
 
 
+@functools.cache
+def _trade_in() -> re.Pattern[str]:
+    return lexicon.vocabulary("condition-text.other-goods").words or re.compile(r"(?!)")
+
+
+_SENTENCE_END = re.compile(r"[.!?;\n]")
+
+
+def _about_other_goods(normalised: str, start: int, end: int) -> bool:
+    """Whether the sentence around a mention speaks of goods the shop takes in («приймаємо вживані в trade-in»)."""
+    before = max((m.end() for m in _SENTENCE_END.finditer(normalised, 0, start)), default=0)
+    after = _SENTENCE_END.search(normalised, end)
+    return _trade_in().search(normalised, before, after.start() if after else len(normalised)) is not None
+
+
 def condition_mention(normalised: str, *, short: bool = True) -> ConditionMention | None:
     """The first non-negated used / refurbished / discounted mention in normalised text.
 
     `short=True` reads names, categories and shop names (bare «бу», "used", «як новий» count);
-    `short=False` reads descriptions, where only unambiguous forms count.
+    `short=False` reads descriptions, where only unambiguous forms count, and a mention in a sentence
+    about goods the shop takes in (trade-in, buy-back) is not about this product.
     """
     for match in _mention_pattern(short).finditer(normalised):
         if _negation().search(normalised, max(0, match.start() - 30), match.start()):
+            continue
+        if not short and _about_other_goods(normalised, match.start(), match.end()):
             continue
         for kind, condition in _MENTION_KINDS:
             if match.group(kind) is not None:

@@ -1,13 +1,16 @@
 """Google Merchant Center RSS 2.0 / Atom feeds with the `g:` namespace, and Meta catalog feeds.
 
+Google's documented shapes are RSS 2.0, RSS 1.0 (`rdf:RDF`, items beside the channel) and Atom 1.0 / 0.3.
 The only code that knows Google and Meta spellings: `g:price` as "15.00 USD" (only the direct child of
 the item: the `g:price` inside `g:shipping` is a shipping cost), `g:sale_price`, the legacy
 `in stock` spellings, `g:condition`, handling and transit times inside `g:shipping`, `g:product_detail`
-warranty sections, and Atom's `<id>` (the entry id) versus `g:id` (the product id).
+warranty sections, and Atom's `<id>` (the entry id) versus `g:id` (the product id; an entry without
+`g:id` is identified by its `<id>` when that is a product code, not an IRI such as `tag:…`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lxml import etree
@@ -33,6 +36,8 @@ AVAILABILITY_VALUES = {
     "on display to order": Availability.BACKORDER,
 }
 CONDITION_VALUES = {"new": Condition.NEW, "used": Condition.USED, "refurbished": Condition.REFURBISHED}
+# An Atom entry id written as an IRI (`tag:shop,2026:1`, `urn:uuid:…`, a URL) names the entry, not the product.
+_ENTRY_IRI = re.compile(r"(?i)(?:tag|urn|https?|uuid):")
 WARRANTY_WORDS = ("warranty", "guarantee", "гарантія", "гарантия")
 
 
@@ -57,6 +62,10 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
     channel = item.getparent()
     if channel is None:
         return
+    if local(channel.tag) == "RDF":  # RSS 1.0: items are siblings of the channel, not its children
+        channel = next((child for child in channel if local(child.tag) == "channel"), None)
+        if channel is None:
+            return
     for child in channel:
         name = local(child.tag)
         if name == "title" and feed.shop_name is None:
@@ -100,6 +109,10 @@ def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect) -> Offer:
 
     is_atom = local(element.tag) == "entry"
     offer_id = text("id", "offer_id", allow_plain=not is_atom)
+    if offer_id is None and is_atom:
+        entry_id = plain.get("id")
+        if entry_id is not None and not _ENTRY_IRI.match((entry_id.text or "").strip()):
+            offer_id = text("id", "offer_id")  # no g:id, and <id> is a product code, not an entry IRI
     link = pick("link", "url")
     url = None
     if link is not None:

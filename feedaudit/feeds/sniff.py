@@ -21,6 +21,7 @@ from feedaudit.model import Dialect
 PREFIX_BYTES = 64 * 1024
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 ATOM_NS = ("http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#")
+RSS1_NS = "http://purl.org/rss/1.0/"
 SINGLE_BYTE_ENCODINGS = re.compile(r"^(windows-125\d|cp125\d|koi8-[ru]|iso-8859-\d+|latin-?1)$", re.I)
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _EXTERNAL_ENTITY = re.compile(rb"<!ENTITY\s+(?:%\s*)?[^\s>]+\s+(?:SYSTEM|PUBLIC)\b", re.I)
@@ -131,7 +132,8 @@ def _dialect(root_local: str, tags: list[str], namespaces: set[str], body: bytes
     if root_local == "price" and ({"items", "item", "firmName", "categories"} & locals_ or len(tags) == 1):
         return Dialect.HOTLINE
     google = GOOGLE_NS in namespaces or any(t.startswith("{" + GOOGLE_NS + "}") for t in tags)
-    if root_local == "rss" or (root_local == "feed" and (namespaces & set(ATOM_NS) or google)):
+    rss1 = root_local == "RDF" and RSS1_NS in namespaces
+    if root_local == "rss" or rss1 or (root_local == "feed" and (namespaces & set(ATOM_NS) or google)):
         if not google:
             return None
         lowered = body[:PREFIX_BYTES].lower()

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from feedaudit.feeds import flavour as flavours
 from feedaudit.feeds import params as param_roles
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import (
@@ -29,6 +30,9 @@ from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssu
 from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
 RECORD_TAGS = ("offer", "{*}offer")
+NAME_TAGS = ("name", "name_ua", "name_ru")  # also `<name lang="ru">` beside `<name lang="ua">` (Epicentr)
+DESCRIPTION_TAGS = ("description", "description_ua", "description_ru")
+_TRANSLATED = frozenset(("name", "description"))
 # What `manufacturer_warranty` true / false says, in words the warranty vocabulary reads.
 MANUFACTURER_WARRANTY = "manufacturer's warranty"
 NO_MANUFACTURER_WARRANTY = "no manufacturer's warranty"
@@ -70,39 +74,28 @@ def read(stream: Readable, feed: FeedInfo, *, marketplace: str | None = None) ->
             yield item
             continue
         if flavour is None:
-            flavour = marketplace or _flavour(item)
+            if marketplace is not None:
+                flavour = marketplace  # named by the run (or by the part of the feed read first)
+            else:
+                verdict = flavours.detect(item, _shop_of(item))
+                flavour, feed.flavour_signals = verdict.flavour, list(verdict.signals)
             feed.flavour = flavour
             _capture_shop(item, feed)
         yield _offer(item, feed, flavour)
         records.release(item)
 
 
-def _flavour(offer: etree._Element) -> str:
-    """Tell which marketplace a YML feed is written for, from the first offer and its shop."""
+def _shop_of(offer: etree._Element) -> etree._Element | None:
+    """The `shop` element holding an offer (offers sit in `shop/offers`, or straight in `shop`)."""
     container = offer.getparent()
-    shop = container.getparent() if container is not None else None
-    if shop is None or local(shop.tag) != "shop":
-        return "epicentr"
-    children = {local(child.tag) for child in offer}
-    pictures = " ".join(child.text or "" for child in offer if local(child.tag) == "picture")
-    categories = _child(shop, "categories")
-    category_attrs = set(categories[0].attrib) if categories is not None and len(categories) else set()
-    if "rz_id" in category_attrs or "price_promo" in children:
-        return "rozetka"
-    if "portal_id" in category_attrs:
-        return "maudau"
-    if (
-        "images.prom.ua" in pictures
-        or {"presence_sure", "selling_type"} & set(offer.attrib)
-        or {"keywords", "portal_category_id"} & children
-    ):
-        return "prom"
-    return "yml"
+    for candidate in (container, container.getparent() if container is not None else None):
+        if candidate is not None and local(candidate.tag) == "shop":
+            return candidate
+    return None
 
 
 def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
-    container = offer.getparent()
-    shop = container.getparent() if container is not None else None
+    shop = _shop_of(offer)
     if shop is None:
         return
     feed.shop_name = text_of(_child_text(shop, "name")) or text_of(_child_text(shop, "company"))
@@ -130,6 +123,7 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
 def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     lines: dict[str, int] = {}
     fields: dict[str, etree._Element] = {}
+    translations: list[etree._Element] = []
     params: list[Param] = []
     # The hot loop of the reader: every child of every offer passes here, so it inlines `local` and
     # reads each lxml property once.
@@ -152,8 +146,14 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
                     ),
                 )
             )
-        elif tag not in fields or (tag in ("name", "description") and child.get("lang") in ("ua", "uk")):
+        elif tag not in fields:
             fields[tag] = child
+        elif tag in _TRANSLATED:  # the same text in another language: the Ukrainian one is the main one
+            if child.get("lang") in ("ua", "uk"):
+                translations.append(fields[tag])
+                fields[tag] = child
+            else:
+                translations.append(child)
 
     def text(names: tuple[str, ...], field: str) -> str | None:
         """The stripped text of the first of `names` present, noting its line under `field`."""
@@ -184,7 +184,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
     category: str | None = feed.categories.get(category_text, category_text) if category_text else None
     if category is None:
         category = text(("category",), "category")
-    name = text(("name", "name_ua", "name_ru", "model"), "name")
+    name = text((*NAME_TAGS, "model"), "name")
     if element.get("type") == "vendor.model" and fields.get("model") is not None:
         name = " ".join(
             part
@@ -204,7 +204,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
         offer_id=offer_id,
         url=text_of(text(("url",), "url")),
         name=text_of(name),
-        description=text_of(text(("description", "description_ua", "description_ru"), "description")),
+        description=text_of(text(DESCRIPTION_TAGS, "description")),
         category=category,
         price=parse_decimal(price_text),
         price_text=price_text,
@@ -228,7 +228,25 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str) -> Offer:
         barcode=text_of(text(("barcode",), "barcode")),
         params=tuple(params),
         lines=lines,
+        other_names=_other_versions(fields, translations, NAME_TAGS, whole_name=name),
+        other_descriptions=_other_versions(fields, translations, DESCRIPTION_TAGS),
     )
+
+
+def _other_versions(
+    fields: dict[str, etree._Element],
+    translations: list[etree._Element],
+    tags: tuple[str, ...],
+    *,
+    whole_name: str | None = None,
+) -> tuple[str, ...]:
+    """The texts of `tags` beside the one the offer shows (the first present, or `whole_name` built from parts)."""
+    present = [fields[tag] for tag in tags if tag in fields]
+    present += [child for child in translations if local(child.tag) == tags[0]]
+    texts = [text for child in present if (text := text_of(child.text))]
+    if whole_name is None or (texts and texts[0] == text_of(whole_name)):
+        texts = texts[1:]
+    return tuple(dict.fromkeys(texts))
 
 
 def _availability(element: etree._Element, flavour: str) -> tuple[Availability | None, str | None]:

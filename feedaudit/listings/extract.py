@@ -397,11 +397,16 @@ def _offer_list(raw: Any) -> list[_Data]:
             continue
         nested = item.get("offers")
         if "aggregateoffer" in _types(item) and nested is not None:
-            inner = _offer_list(nested)
+            # schema.org's own example nests offers that only link to sellers: the range is the price
+            inner = [offer for offer in _offer_list(nested) if _has_price(offer)]
             result.extend(inner or [item])
         else:
             result.append(item)
     return result
+
+
+def _has_price(offer: _Data) -> bool:
+    return any(offer.get(key) is not None for key in ("price", "lowPrice", "priceSpecification"))
 
 
 def _identifiers(node: Mapping[str, Any]) -> set[str]:

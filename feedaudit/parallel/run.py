@@ -56,6 +56,7 @@ MAX_PART_BYTES = 32 * 1024**2  # bounds what one range's result holds in memory
 _SHOP_FIELDS = (
     "dialect",
     "flavour",
+    "flavour_signals",
     "root",
     "shop_name",
     "shop_url",

@@ -23,6 +23,7 @@ class FeedSummary:
     source: str
     dialect: str | None
     flavour: str | None
+    flavour_signals: list[str]
     shop_name: str | None
     offers: int
     bytes_read: int
@@ -34,6 +35,7 @@ class FeedSummary:
             source=feed.source,
             dialect=feed.dialect.value if feed.dialect else None,
             flavour=feed.flavour,
+            flavour_signals=list(feed.flavour_signals),
             shop_name=feed.shop_name,
             offers=feed.offers,
             bytes_read=feed.bytes_read,

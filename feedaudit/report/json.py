@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from feedaudit._version import __version__
 from feedaudit.model import Finding
@@ -44,6 +44,9 @@ class FeedModel(BaseModel):
     source: str
     dialect: str | None
     flavour: str | None
+    flavour_signals: list[str] = Field(
+        default_factory=list, description="what in the feed decided its flavour (marketplace)"
+    )
     shop_name: str | None
     offers: int
     bytes_read: int

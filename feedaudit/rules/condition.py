@@ -1,7 +1,8 @@
 """CN: condition labels: used, refurbished and discounted goods must say so, in a value the marketplace knows.
 
-Evidence that an offer is not new comes from its name, its category, the shop's name and (for a
-missing label) its description, read with the lexicon's condition words after normalisation. The
+Evidence that an offer is not new comes from its name (in every language the feed gives), its
+category and the shop's name (CN001, CN003), or from its description alone (CN005, a warning: a
+description is looser text), read with the lexicon's condition words after normalisation. The
 word "new" is never evidence: «Нова Пошта», «Новий рік», «Новинка» and "new arrivals" are not
 conditions.
 """
@@ -21,24 +22,43 @@ _WHERE = {"name": "the name", "category": "the category", "shop": "the shop name
 
 
 class ConditionTextOptions(Section):
-    description: bool = Field(default=True, description="Also read the offer's description.")
+    description: bool = Field(
+        default=False,
+        description="Also read the offer's description (by default `condition-in-description` reports it apart).",
+    )
     description_chars: int = Field(default=4000, gt=0, description="How much of a description to read.")
 
 
-_READ_DESCRIPTIONS = ConditionTextOptions()
+_READ_DESCRIPTIONS = ConditionTextOptions(description=True)
+
+
+def _short_evidence(offer: Offer, feed: FeedInfo) -> tuple[str, ConditionMention] | None:
+    """Where the offer's name (in any language), category or shop name says it is not new, and the words."""
+    places = [("name", name) for name in offer.names] + [("category", offer.category), ("shop", feed.shop_name)]
+    for where, text in places:
+        mention = condition_in_short_text(text)
+        if mention is not None:
+            return where, mention
+    return None
+
+
+def _description_evidence(offer: Offer, chars: int) -> ConditionMention | None:
+    """An unambiguous used / refurbished / discounted statement in the description, in any language."""
+    for description in offer.descriptions:
+        mention = condition_in_description(description, chars)
+        if mention is not None:
+            return mention
+    return None
 
 
 def _evidence(offer: Offer, feed: FeedInfo, options: ConditionTextOptions) -> tuple[str, ConditionMention] | None:
     """Where the offer's own text says it is not new, and the words that say so."""
-    for where, text in (("name", offer.name), ("category", offer.category), ("shop", feed.shop_name)):
-        mention = condition_in_short_text(text)
-        if mention is not None:
-            return where, mention
-    if options.description:
-        mention = condition_in_description(offer.description, options.description_chars)
+    found = _short_evidence(offer, feed)
+    if found is None and options.description:
+        mention = _description_evidence(offer, options.description_chars)
         if mention is not None:
             return "description", mention
-    return None
+    return found
 
 
 def _unlabelled(offer: Offer) -> bool:
@@ -56,12 +76,12 @@ def _unlabelled(offer: Offer) -> bool:
 def missing_condition_label(offer: Offer, ctx: RuleContext[ConditionTextOptions]) -> Iterator[Problem]:
     """
     ## What it does
-    Reports an offer without a condition label whose name, category, shop name or description says
-    it is used (б/в, б/у, вживаний, бывший в употреблении, used, pre-owned), refurbished
-    (відновлений, восстановленный, refurbished) or discounted (уцінка, уцінений, уценка, вітринний
-    зразок, open box). Names, categories and the shop name are read with the full vocabulary; in a
-    description only unambiguous forms count (not "used", «як новий» or «уцінки»), and a negated
-    mention («новий, не б/в») never does. The label is the dialect's condition field: YML
+    Reports an offer without a condition label whose name (in any language the feed gives it:
+    `<name lang="ru">` beside `<name lang="ua">`, `name_ua`), category or shop name says it is used
+    (б/в, б/у, вживаний, бывший в употреблении, used, pre-owned), refurbished (відновлений,
+    восстановленный, refurbished) or discounted (уцінка, уцінений, уценка, вітринний зразок, open
+    box). A negated mention («новий, не б/в») never counts. A statement only in the description is
+    reported by `condition-in-description`, at a lower severity. The label is the dialect's condition field: YML
     `<condition>`, a param «Стан» / «Состояние», Hotline `<condition>`, Google and Meta `g:condition`.
 
     ## Why is this bad?
@@ -71,7 +91,7 @@ def missing_condition_label(offer: Offer, ctx: RuleContext[ConditionTextOptions]
     (новый, б/у, восстановленный/refurbished)»).
 
     ## Options
-    - `description` (bool, default true): also read the description.
+    - `description` (bool, default false): also read the description, at this rule's severity.
     - `description-chars` (int, default 4000): how many characters of a description to read.
 
     ## Example
@@ -136,6 +156,10 @@ def unknown_condition_value(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterat
 
 class ContradictionOptions(ConditionTextOptions):
     description: bool = Field(default=False, description="Also let the description overrule an explicit 'new' label.")
+
+
+class DescriptionOptions(Section):
+    description_chars: int = Field(default=4000, gt=0, description="How much of a description to read.")
 
 
 @rule(
@@ -216,3 +240,58 @@ def missing_condition(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pro
     """
     if _unlabelled(offer) and _evidence(offer, ctx.feed, _READ_DESCRIPTIONS) is None:
         yield Problem("the offer has no condition label", field="condition")
+
+
+@rule(
+    "CN005",
+    "condition-in-description",
+    summary="Only the description says used, refurbished or discounted; the label says new or is missing",
+    severity=Severity.WARNING,
+    scope=Scope.OFFER,
+    options=DescriptionOptions,
+)
+def condition_in_description_only(offer: Offer, ctx: RuleContext[DescriptionOptions]) -> Iterator[Problem]:
+    """
+    ## What it does
+    Reports an offer labelled new, or not labelled, whose description (in any language the feed
+    gives it) says the item is used, refurbished or discounted («Вживаний телефон, є подряпини»
+    under «Стан: Новий»), while its name, category and shop name do not (those are
+    `missing-condition-label` and `contradicting-condition-label`). Only unambiguous forms count
+    (б/в, вживаний, бывший в употреблении, refurbished; not "used", «як новий» or «уцінки»); a
+    negated mention («не б/в») and a sentence about goods the shop takes in («приймаємо вживані в
+    trade-in», «принимаем б/у технику в зачет») do not, and "new arrivals" is never a label.
+
+    ## Why is this bad?
+    The buyer who reads the description learns the item is not new after the label told them it
+    was, the complaint marketplaces act on («достоверное описание товара (новый, б/у,
+    восстановленный/refurbished)», Rozetka). A description is looser text than a name, so this is
+    a warning rather than an error.
+
+    ## Options
+    - `description-chars` (int, default 4000): how many characters of a description to read.
+
+    ## Example
+    ```xml
+    <offer id="PH-7"><name>Смартфон Samsung A54</name><param name="Стан">Новий</param>
+      <description>Вживаний телефон, є подряпини на корпусі.</description></offer>
+    ```
+
+    Use instead:
+    ```xml
+    <offer id="PH-7"><name>Смартфон Samsung A54</name><param name="Стан">Б/в</param>
+      <description>Вживаний телефон, є подряпини на корпусі.</description></offer>
+    ```
+    """
+    if not (_unlabelled(offer) or offer.condition is Condition.NEW):
+        return
+    if _short_evidence(offer, ctx.feed) is not None:
+        return
+    mention = _description_evidence(offer, ctx.options.description_chars)
+    if mention is None:
+        return
+    label = "says new" if offer.condition is Condition.NEW else "is missing"
+    yield Problem(
+        f'the description says "{mention.words}" ({mention.condition.value}), but the condition label {label}',
+        field="description",
+        value=mention.words,
+    )

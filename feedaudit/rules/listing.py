@@ -17,46 +17,12 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
+from feedaudit import lexicon
 from feedaudit.model import Availability, Condition, InventoryItem, Listing, Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
 from feedaudit.section import Section
 from feedaudit.text import first_phrase, normalise
 
-# Placeholders as shops render them in a page's price or availability area. The feed-side vocabulary
-# lives in feedaudit.text; these are the page-side phrasings (buttons and labels) on top of it.
-PAGE_PRICE_PLACEHOLDERS = (
-    "уточнюйте ціну",
-    "ціну уточнюйте",
-    "уточніть ціну",
-    "уточнити ціну",
-    "ціна за запитом",
-    "ціна договірна",
-    "договірна",
-    "уточняйте цену",
-    "цену уточняйте",
-    "уточните цену",
-    "уточнить цену",
-    "цена по запросу",
-    "цена договорная",
-    "договорная",
-    "price on request",
-    "call for price",
-    "contact us for price",
-    "ask for price",
-)
-PAGE_AVAILABILITY_PLACEHOLDERS = (
-    "уточнюйте наявність",
-    "наявність уточнюйте",
-    "уточніть наявність",
-    "уточнити наявність",
-    "уточняйте наличие",
-    "наличие уточняйте",
-    "уточните наличие",
-    "уточнить наличие",
-    "check availability",
-    "call for availability",
-    "availability on request",
-)
 _GONE = {404, 410}
 _STOCK_CLASS = {
     Availability.IN_STOCK: "in stock",
@@ -200,8 +166,8 @@ def page_placeholder_text(listing: Listing, ctx: RuleContext[NoOptions]) -> Iter
     if not _fetched(listing):
         return
     for area, phrases, raw in (
-        ("price", PAGE_PRICE_PLACEHOLDERS, listing.price_text),
-        ("availability", PAGE_AVAILABILITY_PLACEHOLDERS, listing.availability_text),
+        ("price", lexicon.phrases("page-placeholder.price"), listing.price_text),
+        ("availability", lexicon.phrases("page-placeholder.availability"), listing.availability_text),
     ):
         for text in dict.fromkeys(t for t in (listing.area_text.get(area), raw) if t):
             phrase = first_phrase(phrases, normalise(text))

@@ -66,9 +66,9 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> 
     """
     if _reading(offer) is not None:
         return
-    if warranty_in_text(offer.name):
+    if any(warranty_in_text(name) for name in offer.names):
         return
-    if ctx.options.description and warranty_in_text(offer.description):
+    if ctx.options.description and any(warranty_in_text(text) for text in offer.descriptions):
         return
     yield Problem("the offer gives no warranty information (not even 'no warranty')", field="warranty")
 

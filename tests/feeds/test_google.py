@@ -147,3 +147,68 @@ def test_product_detail_warranty_and_identifiers(write_feed: Callable[..., Path]
     )
     assert (offer.warranty_months, offer.warranty_text, offer.lines["warranty"]) == (Decimal(24), "24 місяці", 7)
     assert (offer.delivery_min_days, offer.delivery_max_days, offer.lines["delivery"]) == (1, 2, 8)
+
+
+# Google's documented Atom 1.0 shape identifies an entry by its <id> alone (no g:id).
+GOOGLE_ATOM_ID_ONLY = """<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:g="http://base.google.com/ns/1.0">
+<title>Example - Online Store</title>
+<link rel="self" href="http://www.example.com"/>
+<updated>2026-11-20T12:00:00Z</updated>
+<entry>
+<id>TV_123456</id>
+<title>LG 22LB4510 - 22" LED TV - 1080p (FullHD)</title>
+<link href="http://www.example.com/electronics/tv/22LB4510.html"/>
+<summary>Attractively styled and boasting stunning picture quality.</summary>
+<g:price>159.00 USD</g:price>
+<g:condition>new</g:condition>
+<g:availability>in stock</g:availability>
+</entry>
+</feed>
+"""
+
+# Google's documented RSS 1.0 shape: rdf:RDF root, items beside the channel.
+GOOGLE_RSS1 = """<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+ xmlns:g="http://base.google.com/ns/1.0">
+<channel rdf:about="http://www.example.com">
+<title>Example store</title>
+<link>http://www.example.com</link>
+<description>Products</description>
+<items><rdf:Seq><rdf:li resource="http://www.example.com/item1.html"/></rdf:Seq></items>
+</channel>
+<item rdf:about="http://www.example.com/item1.html">
+<title>Red wool sweater</title>
+<link>http://www.example.com/item1.html</link>
+<description>Comfortable and soft.</description>
+<g:id>SW-1</g:id>
+<g:price>25.00 USD</g:price>
+<g:condition>new</g:condition>
+<g:availability>in stock</g:availability>
+</item>
+</rdf:RDF>
+"""
+
+
+def test_atom_entry_without_g_id_is_identified_by_its_id(write_feed: Callable[..., Path]) -> None:
+    got = read(write_feed(GOOGLE_ATOM_ID_ONLY))
+    assert not got.issues
+    (tv,) = got.offers
+    assert (tv.offer_id, tv.lines["offer_id"], tv.price, tv.currency) == ("TV_123456", 7, Decimal("159.00"), "USD")
+
+
+def test_rss_1_0_rdf_feed_is_read_as_google(write_feed: Callable[..., Path]) -> None:
+    got = read(write_feed(GOOGLE_RSS1))
+    assert not got.issues
+    assert (got.feed.dialect, got.feed.shop_name, got.feed.shop_url) == (
+        Dialect.GOOGLE,
+        "Example store",
+        "http://www.example.com",
+    )
+    (sweater,) = got.offers
+    assert (sweater.offer_id, sweater.line, sweater.price, sweater.name) == (
+        "SW-1",
+        10,
+        Decimal("25.00"),
+        "Red wool sweater",
+    )

@@ -113,3 +113,17 @@ def test_empty_and_garbage_bodies_give_an_empty_listing() -> None:
 def test_multiplier_words_are_not_read_as_a_price() -> None:
     html = '<div class="price">від 1,5 тис. грн</div>'.encode()
     assert read_html(html, "https://shop.example/p").price is None
+
+
+def test_aggregate_offer_with_priceless_nested_offers_reads_the_range() -> None:
+    # the shape of schema.org's AggregateOffer example: nested offers that only name where to buy
+    page = b"""<html><head><script type="application/ld+json">
+    {"@context": "https://schema.org", "@type": "Product", "name": "Nokia 3310",
+     "offers": {"@type": "AggregateOffer", "lowPrice": "20.00", "highPrice": "100.00",
+                "priceCurrency": "USD", "offerCount": "2",
+                "offers": [{"@type": "Offer", "url": "https://a.example/nokia-3310"},
+                           {"@type": "Offer", "url": "https://b.example/nokia-3310"}]}}
+    </script></head><body></body></html>"""
+    listing = read_html(page, "https://shop.example/nokia", "text/html", None)
+    assert (listing.price, listing.high_price, listing.currency) == (Decimal("20.00"), Decimal("100.00"), "USD")
+    assert listing.sources["price"] == "json-ld"
