@@ -61,6 +61,7 @@ def test_all_is_the_public_api() -> None:
         "nightly",
         "listings",
         "parallel",
+        "service",
     }
     assert public - submodules == EXPECTED_API
 
