@@ -14,7 +14,9 @@ never both read the same queued row and then both update it; PostgreSQL locks th
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -174,6 +176,11 @@ class JobStore:
         self._writer = writer
         self._reader = reader
         self.location = location
+        # SQLite has one writer at a time: this process's writers queue here, in turn, rather than in
+        # SQLite's busy handler, which sleeps and retries
+        self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if writer.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     @classmethod
     def open(cls, url: str) -> JobStore:
@@ -204,7 +211,7 @@ class JobStore:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         try:
-            with self._writer.begin() as conn:
+            with self._write_lock, self._writer.begin() as conn:
                 yield conn
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"database {self.location}: {str(exc.orig).splitlines()[0]}") from exc
