@@ -111,6 +111,9 @@ class Runner:
             except StoreError as exc:
                 log.warning("feedaudit serve: %s", exc)
                 self._stopping.wait(IDLE_POLL)
+            except Exception:  # the audit stays claimed: its lease runs out and it is queued again
+                log.exception("feedaudit serve: internal error while running an audit")
+                self._stopping.wait(IDLE_POLL)
 
     def _housekeeping(self) -> None:
         self.store.requeue_expired()
