@@ -4,6 +4,7 @@ webhook receiver that records what it is sent."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,10 +12,13 @@ from http.server import BaseHTTPRequestHandler
 
 from tests.loopback import QuietHTTPServer
 
+TRICKLE_SECONDS = 0.8  # longer than the service's progress interval
+
 
 @dataclass
 class HeldFeed:
-    """Serves `body`; the first request gets the first half, then waits for `release`."""
+    """Serves `body`; the first request gets the first half, a little more a moment later (so that the
+    reader reports progress), then waits for `release` before the rest."""
 
     body: bytes
     base: str = ""
@@ -78,8 +82,12 @@ def held_feed(body: bytes) -> Iterator[HeldFeed]:
                 self.wfile.write(feed.body[:half])
                 self.wfile.flush()
                 feed.first_request.set()
+                time.sleep(TRICKLE_SECONDS)
+                more = half + (len(feed.body) - half) // 2
+                self.wfile.write(feed.body[half:more])
+                self.wfile.flush()
                 feed.release.wait(60)
-                self.wfile.write(feed.body[half:])
+                self.wfile.write(feed.body[more:])
             else:
                 self.wfile.write(feed.body)
 

@@ -85,7 +85,7 @@ def test_sigkill_mid_audit_then_restart_completes_it_once(tmp_path: Path) -> Non
 
 def test_full_queue_answers_503_and_busy_token_429(tmp_path: Path) -> None:
     with (
-        held_feed(_feed(50)) as feed,
+        held_feed(_feed(2000)) as feed,
         running(tmp_path / "service", "--allow-private", "127.0.0.0/8", "--queue-limit", "1") as server,
     ):
         one_at_a_time = make_token(server.data_dir, "small-shop", "--concurrency", "1")
@@ -93,6 +93,14 @@ def test_full_queue_answers_503_and_busy_token_429(tmp_path: Path) -> None:
         with server.client(one_at_a_time) as client:
             running_audit = client.post(f"{API}/audits", json={"url": feed.url()}).json()["id"]
             assert feed.first_request.wait(60), server.log
+            for _ in range(600):  # the reader reports the bytes it has read while the download goes on
+                progress = client.get(f"{API}/audits/{running_audit}").json()["progress"]
+                if progress["bytes_read"]:
+                    break
+                time.sleep(0.05)
+            assert progress["bytes_total"] == len(feed.body)
+            assert 0 < progress["bytes_read"] < len(feed.body)
+            assert 0 < progress["fraction"] < 1
             busy = client.post(f"{API}/audits", json={"url": feed.url()})
             assert busy.status_code == 429, busy.text
             assert busy.headers["Retry-After"] == "5"
