@@ -5,16 +5,20 @@ Only click is imported here; the web framework and the server load when the serv
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from feedaudit.errors import FeedauditError
 from feedaudit.service import DEFAULT_DATA_DIR
 
 if TYPE_CHECKING:
     from feedaudit.service.store import JobStore
 
+F = TypeVar("F", bound=Callable[..., Any])
 DATABASE_HELP = "SQLAlchemy URL of the service database (default: a SQLite file in the data directory)."
 database_option = click.option("--database", metavar="URL", envvar="FEEDAUDIT_DATABASE", help=DATABASE_HELP)
 data_dir_option = click.option(
@@ -25,6 +29,28 @@ data_dir_option = click.option(
     envvar="FEEDAUDIT_DATA_DIR",
     help="Uploads, per-shop histories and the default database.",
 )
+
+
+class Failed(click.ClickException):
+    """Exit 2 with one line, as every feedaudit command does on an error."""
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"feedaudit: error: {self.message}", err=True)
+
+
+def clear_errors(command: F) -> F:
+    """feedaudit's own errors (a bad database URL, configuration) as one line and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except FeedauditError as exc:
+            raise Failed(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
 
 
 @click.group(invoke_without_command=True)
@@ -64,6 +90,7 @@ data_dir_option = click.option(
 )
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors; access log.")
 @click.pass_context
+@clear_errors
 def serve(
     ctx: click.Context,
     host: str,
@@ -83,11 +110,14 @@ def serve(
     """Serve audits over HTTP: the API under /api/v1 and a web page for shops on /."""
     if ctx.invoked_subcommand is not None:
         return
-    import uvicorn
+    try:
+        import uvicorn
 
+        from feedaudit.service.app import create_app
+    except ImportError as exc:
+        raise Failed(f"feedaudit serve needs its extra: pip install 'feedaudit[serve]' ({exc})") from exc
     from feedaudit.config import load_settings
     from feedaudit.fleet import resolve_jobs
-    from feedaudit.service.app import create_app
     from feedaudit.service.settings import ServiceSettings, parse_allow_private, parse_inventories
 
     audit_settings, _origin = load_settings(config_path)
@@ -122,6 +152,7 @@ def token() -> None:
 )
 @database_option
 @data_dir_option
+@clear_errors
 def create_token(shop: str, admin: bool, rate: int, concurrency: int, database: str | None, data_dir: Path) -> None:
     """Print a new token on standard output (it is shown this once: only its hash is kept)."""
     from feedaudit.service.intake import SHOP_NAME
@@ -140,6 +171,7 @@ def create_token(shop: str, admin: bool, rate: int, concurrency: int, database: 
 @token.command("list")
 @database_option
 @data_dir_option
+@clear_errors
 def list_tokens(database: str | None, data_dir: Path) -> None:
     """The tokens: id, shop, limits (never the secrets)."""
     store = _open(database, data_dir)
@@ -158,6 +190,7 @@ def list_tokens(database: str | None, data_dir: Path) -> None:
 @click.argument("token_id")
 @database_option
 @data_dir_option
+@clear_errors
 def revoke_token(token_id: str, database: str | None, data_dir: Path) -> None:
     """Revoke the token with this id (from `feedaudit serve token list`)."""
     store = _open(database, data_dir)

@@ -18,6 +18,7 @@ import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from feedaudit.config import override
@@ -184,11 +185,13 @@ class Runner:
             return
         assert self._recorder is not None
         if self._recorder.record(audit, outcome):
+            _drop_upload(audit)
             self._webhook_for(audit)
 
     def _fail(self, audit: Audit, error: str) -> None:
-        self.store.fail(audit.id, audit.attempt, error, webhook=audit.webhook_url is not None)
-        self._webhook_for(audit)
+        if self.store.fail(audit.id, audit.attempt, error, webhook=audit.webhook_url is not None):
+            _drop_upload(audit)
+            self._webhook_for(audit)
 
     def _webhook_for(self, audit: Audit) -> None:
         if audit.webhook_url is None:
@@ -204,3 +207,9 @@ class Runner:
         payload = {"event": f"audit.{audit.status}", "audit": audit_view(audit).model_dump(mode="json")}
         sent = deliver(audit.webhook_url, audit.webhook_secret, payload, self.settings.allow_private)
         self.store.webhook_done(audit.id, sent=sent)
+
+
+def _drop_upload(audit: Audit) -> None:
+    """An uploaded feed is kept until its audit is finished (a restarted audit reads it again), not after."""
+    if audit.kind == "upload":
+        Path(audit.source).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +67,12 @@ def test_upload_then_every_report_format(server: Server, fixture_feed: Path, tmp
     }
     assert status["progress"]["fraction"] == 1.0
     audit_id = status["id"]
+    upload = server.data_dir / "uploads" / f"{audit_id}.feed"
+    for _ in range(200):  # the uploaded file is removed once its audit is recorded
+        if not upload.exists():
+            break
+        time.sleep(0.05)
+    assert not upload.exists()
     reports = {}
     with server.client(token) as client:
         for output_format in ("concise", "grouped", "github", "json", "jsonl", "csv", "sarif", "junit", "html"):
