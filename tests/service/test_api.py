@@ -307,11 +307,19 @@ def test_rate_limit_answers_429_with_retry_after(server: Server) -> None:
     assert "3 requests a minute" in answers[-1].json()["detail"]
 
 
+def _ours(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without FastAPI's own schema of its validation errors, which gains fields between
+    FastAPI releases (the rest is what this API declares)."""
+    schemas = {k: v for k, v in document["components"]["schemas"].items() if k != "ValidationError"}
+    return {**document, "components": {**document["components"], "schemas": schemas}}
+
+
 def test_the_committed_openapi_schema_is_the_served_one(server: Server) -> None:
     with server.client() as client:
         served = client.get(f"{API}/openapi.json").json()
     committed = json.loads((ROOT / "schemas" / "openapi.json").read_text("utf-8"))
-    assert committed == served, "schemas/openapi.json is stale: run `python -m feedaudit.service.openapi`"
+    assert _ours(committed) == _ours(served), "schemas/openapi.json is stale: run `python -m feedaudit.service.openapi`"
+    assert "ValidationError" in served["components"]["schemas"]
     assert {"/api/v1/audits", "/api/v1/audits/{audit_id}", "/api/v1/audits/{audit_id}/delta"} <= set(served["paths"])
     assert served["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
