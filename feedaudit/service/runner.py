@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from feedaudit.config import override
+from feedaudit.errors import FeedauditError
 from feedaudit.history.store import HistoryStore
 from feedaudit.service.models import audit_view
 from feedaudit.service.recorder import Recorder, open_history
@@ -175,6 +176,9 @@ class Runner:
                 with self._pool_lock:
                     self._pool = self._new_pool()
                 self._fail(audit, "the audit's worker process ended unexpectedly")
+                return
+            except FeedauditError as exc:  # a configuration the audit cannot run with: an unusable inventory
+                self._fail(audit, str(exc))
                 return
             except Exception as exc:
                 first = str(exc).splitlines()[0] if str(exc) else ""

@@ -29,6 +29,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         str(UPLOAD_CAP),
         "--inventory",
         f"stock={FIXTURES / 'inventory' / 'stock.csv'}",
+        "--inventory",
+        f"gone={FIXTURES / 'inventory' / 'no-such-stock.csv'}",
         "--lease-seconds",
         "5",
     ) as started:

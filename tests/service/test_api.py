@@ -146,6 +146,19 @@ def test_server_side_inventory_by_name(server: Server) -> None:
         assert "no inventory 'other'" in unknown.json()["detail"]
 
 
+def test_an_unusable_inventory_fails_the_audit_with_its_reason(server: Server) -> None:
+    token = make_token(server.data_dir, "broken-shop")
+    feed = ROOT / "fixtures" / "inventory" / "feed.xml"
+    status = _upload(server, token, feed.read_bytes(), "feed.xml", inventory="gone")
+    assert status["status"] == "failed"
+    assert "no-such-stock.csv" in status["error"]
+    assert status["summary"] is None
+    with server.client(token) as client:
+        report = client.get(f"{API}/audits/{status['id']}/report/json")
+    assert report.status_code == 409
+    assert report.json()["detail"].startswith("the audit failed: ")
+
+
 V1 = """<?xml version="1.0" encoding="UTF-8"?>
 <yml_catalog date="2026-01-01 00:00"><shop><name>S</name><company>S</company><url>https://s.example/</url>
 <currencies><currency id="UAH" rate="1"/></currencies><categories><category id="1">C</category></categories>
