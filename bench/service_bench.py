@@ -27,6 +27,7 @@ import os
 import platform
 import shlex
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -167,22 +168,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--in-flight", type=int, default=8, help="submissions the client keeps in flight")
     parser.add_argument("--shops", type=int, help="shops the feeds belong to (default: one per feed)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each, alternating; medians are reported")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     args = parser.parse_args(argv)
     paths = feeds(args.feeds, args.offers)
-    with tempfile.TemporaryDirectory(prefix="service-bench-") as temporary:
-        work = Path(temporary)
-        cli_seconds, cli_findings = run_cli(paths, args.jobs, work)
-        shops = args.shops or len(paths)
-        service_seconds, service_findings, latencies = run_service(paths, args.jobs, args.in_flight, shops, work)
-    if cli_findings != service_findings:
-        raise SystemExit(f"findings differ: CLI {cli_findings}, service {service_findings}")
+    shops = args.shops or len(paths)
+    cli_runs: list[float] = []
+    service_runs: list[tuple[float, list[float]]] = []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="service-bench-") as temporary:
+            work = Path(temporary)
+            cli_seconds, cli_findings = run_cli(paths, args.jobs, work)
+            service_seconds, service_findings, latencies = run_service(paths, args.jobs, args.in_flight, shops, work)
+        if cli_findings != service_findings:
+            raise SystemExit(f"findings differ: CLI {cli_findings}, service {service_findings}")
+        cli_runs.append(cli_seconds)
+        service_runs.append((service_seconds, latencies))
+    cli_seconds = statistics.median(cli_runs)
+    service_seconds, latencies = sorted(service_runs, key=lambda run: run[0])[len(service_runs) // 2]
     n = len(paths)
     lines = [
         f"data: {n} feeds of {args.offers} offers ({sum(p.stat().st_size for p in paths) / 1e6:.1f} MB), "
         f"{cli_findings} findings; --jobs {args.jobs}, {args.in_flight} submissions in flight, {shops} shops",
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.2f}",
+        f"runs: {args.repeat} of each, alternating; medians (cli {', '.join(f'{t:.2f}' for t in cli_runs)} s; "
+        f"service {', '.join(f'{t:.2f}' for t, _ in service_runs)} s)",
         f"cli       {cli_seconds:7.2f} s  {n / cli_seconds:8.1f} audits/s",
         f"service   {service_seconds:7.2f} s  {n / service_seconds:8.1f} audits/s  "
         f"latency p50 {percentile(latencies, 0.5):.3f} s, p95 {percentile(latencies, 0.95):.3f} s",
