@@ -23,6 +23,7 @@ from feedaudit._version import __version__
 from feedaudit.errors import EXIT_CLEAN, EXIT_ERROR, FeedauditError
 from feedaudit.report import REPORTERS
 from feedaudit.report.safe import one_line
+from feedaudit.service.command import serve
 
 if TYPE_CHECKING:
     from feedaudit.config import Settings
@@ -513,5 +514,7 @@ def _rule_json(code: str, docs_url: str | None) -> dict[str, str]:
 def _echo_json(value: object, out: TextIO | None = None) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2), file=out)
 
+
+main.add_command(serve)
 
 __all__ = ["main"]

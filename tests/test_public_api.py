@@ -71,6 +71,7 @@ def test_all_is_the_public_api() -> None:
         "collaborators",
         "decoding",
         "sizes",
+        "service",
     }
     assert public - submodules == EXPECTED_API
 

@@ -100,6 +100,14 @@ class HistoryStore:
             migrate(conn, migrations)
         return store
 
+    def on_connect(self, hook: Callable[[Any], None]) -> None:
+        """Run `hook(dbapi_connection)` on every new database connection (a PRAGMA, a session setting)."""
+
+        def _hook(dbapi_connection: Any, _record: Any) -> None:
+            hook(dbapi_connection)
+
+        sa.event.listen(self._engine, "connect", _hook)
+
     def close(self) -> None:
         self._engine.dispose()
 

@@ -1,0 +1,267 @@
+"""The JSON API under /api/v1: submit, status, list, report, delta, health."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from feedaudit._version import __version__
+from feedaudit.service.intake import IntakeError, Submission, read_submission
+from feedaudit.service.models import AuditList, AuditRequest, AuditView, Delta, Health, Problem, audit_view, delta_view
+from feedaudit.service.results import FORMATS, MEDIA_TYPES, file_name, render, unpack_findings
+from feedaudit.service.store import Audit, NewAudit, QueueFullError, Token, TooManyActiveError
+
+PREFIX = "/api/v1"
+QUEUE_FULL_RETRY = 30
+BUSY_RETRY = 5
+
+router = APIRouter(prefix=PREFIX)
+bearer = HTTPBearer(auto_error=False, description="An API token made with `feedaudit serve token create`.")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers
+
+
+def _service(request: Request) -> Any:
+    return request.app.state.service
+
+
+def authorize(service: Any, secret: str | None) -> Token:
+    """The token behind `secret`, within its rate; ApiError 401 or 429 otherwise."""
+    token: Token | None = service.store.token_for(secret) if secret else None
+    if token is None:
+        raise ApiError(401, "a valid API token is needed: Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"})
+    wait = service.limiter.take(token.id, token.rate_per_minute)
+    if wait:
+        raise ApiError(
+            429, f"rate limit: {token.rate_per_minute} requests a minute for this token", {"Retry-After": str(wait)}
+        )
+    return token
+
+
+def api_token(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Token:
+    return authorize(_service(request), credentials.credentials if credentials is not None else None)
+
+
+TokenDep = Annotated[Token, Depends(api_token)]
+AuditId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The audit's id.")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No valid token."},
+    429: {"model": Problem, "description": "Rate or concurrency limit of the token; see Retry-After."},
+}
+
+SUBMIT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": AuditRequest.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "feed": {"type": "string", "format": "binary", "description": "The feed file, plain or gzip."},
+                        "url": {"type": "string", "description": "Or the feed's URL."},
+                        "profile": {"type": "string"},
+                        "select": {"type": "string", "description": "Comma-separated rule selectors."},
+                        "ignore": {"type": "string", "description": "Comma-separated rule selectors."},
+                        "inventory": {"type": "string"},
+                        "webhook_url": {"type": "string"},
+                        "webhook_secret": {"type": "string"},
+                        "shop": {"type": "string", "description": "Admin tokens only."},
+                    },
+                }
+            },
+            "application/xml": {"schema": {"type": "string", "format": "binary"}},
+            "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+        },
+        "description": (
+            "A feed URL as JSON; a file as multipart/form-data (field `feed`); or the file itself as the "
+            "body, with the options (`name`, `profile`, `select`, `ignore`, `inventory`, `webhook_url`, "
+            "`webhook_secret`, `shop`) in the query string."
+        ),
+    },
+    "parameters": [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        for name in ("name", "profile", "select", "ignore", "inventory", "webhook_url", "webhook_secret", "shop")
+    ],
+}
+
+
+@router.get("/health", response_model=Health, tags=["service"])
+def health(request: Request) -> Health:
+    """Whether the service answers, and how many audits wait in the queue."""
+    return Health(status="ok", version=__version__, queued=_service(request).store.queued_count())
+
+
+async def queue_submission(service: Any, submission: Submission, token: Token) -> Audit:
+    """Queue a checked submission for `token`; the limits decide 429 or 503."""
+    shop = token.shop
+    if token.admin:
+        shop = submission.shop or token.shop
+    elif submission.shop not in (None, token.shop):
+        raise ApiError(403, "a shop's token submits for its own shop only")
+    new = NewAudit(
+        shop,
+        token.id,
+        submission.kind,
+        submission.source,
+        submission.name,
+        submission.options,
+        submission.webhook_url,
+        submission.webhook_secret,
+        id=submission.id,
+    )
+    settings = service.settings
+    try:
+        audit: Audit = await asyncio.to_thread(
+            service.store.submit, new, max_active=token.max_active, queue_limit=settings.queue_limit
+        )
+    except QueueFullError:
+        _drop_upload(submission)
+        raise ApiError(
+            503,
+            f"the queue is full ({settings.queue_limit} audits); try again later",
+            {"Retry-After": str(QUEUE_FULL_RETRY)},
+        ) from None
+    except TooManyActiveError:
+        _drop_upload(submission)
+        raise ApiError(
+            429,
+            f"this token already has {token.max_active} audits queued or running; wait for one to finish",
+            {"Retry-After": str(BUSY_RETRY)},
+        ) from None
+    service.queued()
+    return audit
+
+
+def _drop_upload(submission: Submission) -> None:
+    if submission.kind == "upload":
+        from pathlib import Path as FilePath  # noqa: PLC0415
+
+        FilePath(submission.source).unlink(missing_ok=True)
+
+
+@router.post(
+    "/audits",
+    status_code=202,
+    response_model=AuditView,
+    tags=["audits"],
+    openapi_extra=SUBMIT_BODY,
+    responses={
+        **ERRORS,
+        413: {"model": Problem, "description": "The upload is larger than the server's limit."},
+        415: {"model": Problem, "description": "Unsupported content type."},
+        422: {"model": Problem, "description": "A bad option, or a URL the address guard refuses."},
+        503: {"model": Problem, "description": "The queue is full; see Retry-After."},
+    },
+)
+async def submit(request: Request, response: Response, token: TokenDep) -> AuditView:
+    """Queue an audit of a feed URL or an uploaded feed file."""
+    service = _service(request)
+    try:
+        submission = await read_submission(request, service.settings)
+    except IntakeError as exc:
+        raise ApiError(exc.status, exc.detail) from None
+    audit = await queue_submission(service, submission, token)
+    response.headers["Location"] = f"{PREFIX}/audits/{audit.id}"
+    return audit_view(audit)
+
+
+@router.get("/audits", response_model=AuditList, tags=["audits"], responses=ERRORS)
+def list_audits(
+    request: Request,
+    token: TokenDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    status: Annotated[str | None, Query(pattern="^(queued|running|done|failed)$")] = None,
+    shop: Annotated[str | None, Query(description="Admin tokens: only this shop's audits.")] = None,
+) -> AuditList:
+    """The most recent audits of the token's shop (an admin token: of every shop), newest first."""
+    scope = shop if token.admin else token.shop
+    audits = _service(request).store.list(scope, limit=limit, status=status)
+    return AuditList(audits=[audit_view(audit) for audit in audits])
+
+
+async def _find(request: Request, audit_id: str, token: Token, wait: float) -> Audit:
+    audit: Audit | None = await _service(request).wait_for(audit_id, token, wait)
+    if audit is None:
+        raise ApiError(404, "no such audit")
+    return audit
+
+
+Wait = Annotated[float, Query(ge=0, le=60, description="Seconds to wait for the audit to finish first.")]
+
+
+@router.get(
+    "/audits/{audit_id}", response_model=AuditView, tags=["audits"], responses={**ERRORS, 404: {"model": Problem}}
+)
+async def get_audit(request: Request, audit_id: AuditId, token: TokenDep, wait: Wait = 0) -> AuditView:
+    """An audit's status and progress."""
+    return audit_view(await _find(request, audit_id, token, wait))
+
+
+def finished(audit: Audit) -> None:
+    if audit.status == "failed":
+        raise ApiError(409, f"the audit failed: {audit.error}")
+    if audit.status != "done":
+        raise ApiError(409, f"the audit is {audit.status}; its report is ready when it is done", {"Retry-After": "1"})
+
+
+@router.get(
+    "/audits/{audit_id}/report/{output_format}",
+    tags=["audits"],
+    responses={
+        **ERRORS,
+        404: {"model": Problem},
+        409: {"model": Problem, "description": "The audit has not finished, or failed."},
+        200: {
+            "description": "The report, as `feedaudit check --output-format FORMAT` writes it.",
+            "content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
+        },
+    },
+)
+async def get_report(
+    request: Request,
+    audit_id: AuditId,
+    output_format: Annotated[str, Path(pattern="^(" + "|".join(FORMATS) + ")$", description="An output format.")],
+    token: TokenDep,
+    wait: Wait = 0,
+    download: Annotated[bool, Query(description="Send it as an attachment with a file name.")] = False,
+) -> Response:
+    """The report of a finished audit in any output format."""
+    audit = await _find(request, audit_id, token, wait)
+    return await report_response(request, audit, output_format, download=download)
+
+
+async def report_response(request: Request, audit: Audit, output_format: str, *, download: bool) -> Response:
+    finished(audit)
+    blob = await asyncio.to_thread(_service(request).store.findings_blob, audit.id)
+    assert audit.summary is not None
+    text = await asyncio.to_thread(render, output_format, audit.summary, unpack_findings(blob))
+    headers = {}
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="{file_name(audit.id, output_format)}"'
+    return Response(text, media_type=MEDIA_TYPES[output_format], headers=headers)
+
+
+@router.get(
+    "/audits/{audit_id}/delta",
+    response_model=Delta,
+    tags=["audits"],
+    responses={**ERRORS, 404: {"model": Problem}, 409: {"model": Problem}},
+)
+async def get_delta(request: Request, audit_id: AuditId, token: TokenDep, wait: Wait = 0) -> Delta:
+    """New and resolved findings against the shop's previous audit of the same feed."""
+    audit = await _find(request, audit_id, token, wait)
+    finished(audit)
+    if audit.delta is None:
+        raise ApiError(409, "this audit was recorded without its delta (the shop's history was unavailable)")
+    blob = await asyncio.to_thread(_service(request).store.findings_blob, audit.id)
+    return delta_view(audit, blob)

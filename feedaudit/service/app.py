@@ -1,0 +1,109 @@
+"""The ASGI application: the API and the web page on one FastAPI app, with the runner started and
+stopped with it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+
+from feedaudit._version import __version__
+from feedaudit.service.limits import RateLimiter
+from feedaudit.service.runner import Runner
+from feedaudit.service.settings import ServiceSettings
+from feedaudit.service.store import Audit, JobStore, Token
+
+API_DESCRIPTION = """Audit product feeds over HTTP. Every call but `/health` needs `Authorization: Bearer TOKEN`
+(tokens are made with `feedaudit serve token create`). A shop's token sees only that shop's audits;
+an admin token sees all of them. Submit a feed (a URL as JSON, a file as multipart or as the body),
+poll its status, then fetch the report in any output format or the delta against the shop's previous
+audit of the same feed."""
+
+WAIT_STEP = 0.25
+
+
+@dataclass(slots=True)
+class Service:
+    """What the request handlers share."""
+
+    settings: ServiceSettings
+    store: JobStore
+    runner: Runner | None
+    limiter: RateLimiter
+
+    def visible(self, audit_id: str, token: Token) -> Audit | None:
+        """The audit if this token may see it (a shop's token: its own shop's audits only)."""
+        return self.store.get(audit_id, None if token.admin else token.shop)
+
+    async def wait_for(self, audit_id: str, token: Token, seconds: float) -> Audit | None:
+        """The audit, once finished or after `seconds` (at most 60), whichever comes first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(max(seconds, 0.0), 60.0)
+        while True:
+            audit = await asyncio.to_thread(self.visible, audit_id, token)
+            if audit is None or audit.status in ("done", "failed") or loop.time() >= deadline:
+                return audit
+            await asyncio.sleep(WAIT_STEP)
+
+    def queued(self) -> None:
+        if self.runner is not None:
+            self.runner.wake.set()
+
+
+def create_app(settings: ServiceSettings, *, run_audits: bool = True) -> FastAPI:
+    """The service; with `run_audits` False it only serves (another process runs the queue)."""
+    from feedaudit.service import api, pages  # noqa: PLC0415 - the routes need the app's types
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = JobStore.open(settings.database_url)
+    runner = Runner(settings, store) if run_audits else None
+    service = Service(settings, store, runner, RateLimiter())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if runner is not None:
+            await asyncio.to_thread(runner.start)
+        try:
+            yield
+        finally:
+            if runner is not None:
+                await asyncio.to_thread(runner.stop)
+            store.close()
+
+    app = FastAPI(
+        title="feedaudit",
+        version=__version__,
+        description=API_DESCRIPTION,
+        openapi_url=f"{api.PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(api.ApiError)
+    async def _api_error(_request: Request, exc: api.ApiError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+
+    return app
+
+
+def openapi_document(settings: ServiceSettings | None = None) -> dict[str, object]:
+    """The OpenAPI document the service serves (built without opening a database)."""
+    from fastapi.openapi.utils import get_openapi  # noqa: PLC0415
+
+    from feedaudit.service import api  # noqa: PLC0415
+
+    return get_openapi(
+        title="feedaudit",
+        version=__version__,
+        description=API_DESCRIPTION,
+        routes=api.router.routes,
+    )

@@ -1,0 +1,250 @@
+"""Taking a submission in: a feed URL (JSON or a form field) or a feed file (a multipart upload or the
+raw request body, plain or gzip), read as a stream under the upload cap, and the options checked,
+before anything is queued. Used by the API and by the web page alike."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.types import Message
+
+from feedaudit import profiles
+from feedaudit.feeds.source import is_url
+from feedaudit.section import describe_validation_error
+from feedaudit.service.addresses import refusal
+from feedaudit.service.models import AuditRequest
+from feedaudit.service.settings import ServiceSettings
+
+RAW_TYPES = frozenset(
+    {
+        "application/xml",
+        "text/xml",
+        "application/gzip",
+        "application/x-gzip",
+        "application/octet-stream",
+        "application/zip",
+    }
+)
+JSON_LIMIT = 64 * 1024
+MULTIPART_OVERHEAD = 64 * 1024
+DRAIN_LIMIT = 64 * 1024**2  # what is read and dropped past the cap, so the client can read the 413
+CHUNK = 256 * 1024
+SHOP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class IntakeError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class Submission:
+    kind: str  # url, upload
+    source: str  # the URL, or the stored upload's path
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    shop: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def too_large(settings: ServiceSettings) -> IntakeError:
+    return IntakeError(413, f"the upload is larger than the server's limit of {settings.max_upload_bytes:,} bytes")
+
+
+def capped(request: Request, limit: int, error: IntakeError) -> Request:
+    """The same request with a body that raises `error` once more than `limit` bytes arrived (after
+    reading and dropping the rest, up to DRAIN_LIMIT, so the client gets to read the answer)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit + DRAIN_LIMIT:
+        raise error
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                more = message.get("more_body", False)
+                while more and received < limit + DRAIN_LIMIT:
+                    extra = await request.receive()
+                    received += len(extra.get("body", b""))
+                    more = extra.get("more_body", False)
+                raise error
+        return message
+
+    return Request(request.scope, receive)
+
+
+async def read_submission(
+    request: Request, settings: ServiceSettings, *, fields: dict[str, Any] | None = None
+) -> Submission:
+    """The submission in `request` (the upload, if any, already stored), or IntakeError."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json":
+        body = await capped(request, JSON_LIMIT, IntakeError(413, "the JSON body is too large")).body()
+        try:
+            asked = AuditRequest.model_validate_json(body)
+        except ValidationError as exc:
+            raise IntakeError(422, describe_validation_error(exc)) from exc
+        submission = Submission("url", asked.url, asked.url, shop=asked.shop)
+        submission.options = {
+            "profile": asked.profile,
+            "select": asked.select,
+            "ignore": asked.ignore,
+            "inventory": asked.inventory,
+        }
+        submission.webhook_url, submission.webhook_secret = asked.webhook_url, asked.webhook_secret
+    elif media in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        submission = await _from_form(request, settings)
+    elif media in RAW_TYPES:
+        query = request.query_params
+        submission = Submission("upload", "", query.get("name") or "feed.xml", shop=query.get("shop"))
+        submission.options = {
+            "profile": query.get("profile") or None,
+            "select": _codes(query.getlist("select")),
+            "ignore": _codes(query.getlist("ignore")),
+            "inventory": query.get("inventory") or None,
+        }
+        submission.webhook_url = query.get("webhook_url") or None
+        submission.webhook_secret = query.get("webhook_secret") or None
+        submission.source = str(
+            await _store_stream(
+                capped(request, settings.max_upload_bytes, too_large(settings)), settings, submission.id
+            )
+        )
+    else:
+        raise IntakeError(
+            415,
+            "send application/json with a feed URL, multipart/form-data with a file, "
+            "or the feed itself as application/xml or application/gzip",
+        )
+    check(submission, settings)
+    return submission
+
+
+async def _from_form(request: Request, settings: ServiceSettings) -> Submission:
+    limited = capped(request, settings.max_upload_bytes + MULTIPART_OVERHEAD, too_large(settings))
+    form = await limited.form(max_files=1, max_fields=20)
+    try:
+        upload = form.get("feed")
+        url = str(form.get("url") or "").strip()
+        options = {
+            "profile": str(form.get("profile") or "").strip() or None,
+            "select": _codes([str(v) for v in form.getlist("select")]),
+            "ignore": _codes([str(v) for v in form.getlist("ignore")]),
+            "inventory": str(form.get("inventory") or "").strip() or None,
+        }
+        webhook_url = str(form.get("webhook_url") or "").strip() or None
+        webhook_secret = str(form.get("webhook_secret") or "").strip() or None
+        shop = str(form.get("shop") or "").strip() or None
+        if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+            if url:
+                raise IntakeError(422, "give either a feed URL or a file, not both")
+            submission = Submission(
+                "upload", "", _file_name(upload.filename), options, webhook_url, webhook_secret, shop
+            )
+            submission.source = str(await _store_upload(upload, settings, submission.id))
+        elif url:
+            submission = Submission("url", url, url, options, webhook_url, webhook_secret, shop)
+        else:
+            raise IntakeError(422, "give a feed URL or choose a feed file")
+    finally:
+        await form.close()
+    return submission
+
+
+def check(submission: Submission, settings: ServiceSettings) -> None:
+    """Refuse what would only fail later: bad URLs and addresses, unknown profiles and inventories."""
+    options = submission.options
+    if submission.kind == "url":
+        if not is_url(submission.source):
+            raise IntakeError(422, "url: only http:// and https:// feed URLs can be fetched")
+        refused = refusal(submission.source, settings.allow_private)
+        if refused is not None:
+            raise IntakeError(422, f"url: {refused}")
+    profile = options.get("profile")
+    if profile is not None and profile not in profiles.names():
+        raise IntakeError(422, f"profile: unknown profile {profile!r} (one of: {', '.join(profiles.names())})")
+    inventory = options.get("inventory")
+    if inventory is not None and inventory not in settings.inventories:
+        known = ", ".join(sorted(settings.inventories)) or "none is configured"
+        raise IntakeError(422, f"inventory: no inventory {inventory!r} on this server ({known})")
+    if (submission.webhook_url is None) != (submission.webhook_secret is None):
+        raise IntakeError(422, "webhook_url and webhook_secret go together")
+    if submission.webhook_url is not None:
+        if not is_url(submission.webhook_url):
+            raise IntakeError(422, "webhook_url: only http:// and https:// URLs")
+        refused = refusal(submission.webhook_url, settings.allow_private)
+        if refused is not None:
+            raise IntakeError(422, f"webhook_url: {refused}")
+        if len(submission.webhook_secret or "") < 16:
+            raise IntakeError(422, "webhook_secret: at least 16 characters")
+    if submission.shop is not None and not SHOP_NAME.match(submission.shop):
+        raise IntakeError(422, "shop: letters, digits, '.', '_' and '-', at most 64")
+
+
+def _codes(values: list[str]) -> list[str] | None:
+    codes = [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
+    return codes or None
+
+
+def _file_name(name: str | None) -> str:
+    base = os.path.basename((name or "").replace("\\", "/")).strip()
+    return base[:200] or "feed.xml"
+
+
+def _upload_path(settings: ServiceSettings, audit_id: str) -> Path:
+    directory = settings.uploads_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{audit_id}.feed"
+
+
+async def _store_stream(request: Request, settings: ServiceSettings, audit_id: str) -> Path:
+    """Write the raw request body to the uploads directory (under the cap, which `request` enforces)."""
+    target = _upload_path(settings, audit_id)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            async for chunk in request.stream():
+                out.write(chunk)
+        if os.path.getsize(temporary) == 0:
+            raise IntakeError(422, "the request body is empty: send the feed file")
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+async def _store_upload(upload: UploadFile, settings: ServiceSettings, audit_id: str) -> Path:
+    target = _upload_path(settings, audit_id)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    size = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            while chunk := await upload.read(CHUNK):
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    raise too_large(settings)
+                out.write(chunk)
+        if size == 0:
+            raise IntakeError(422, "the uploaded file is empty")
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,155 @@
+"""The API's documents (pydantic models: the OpenAPI schema is generated from them) and how an audit
+row becomes one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from feedaudit.report.json import FindingModel, finding_record
+from feedaudit.service.results import FORMATS, unpack_findings
+from feedaudit.service.store import Audit
+
+API = "/api/v1"
+
+
+class AuditRequest(BaseModel):
+    """A feed URL to audit (`application/json`); files are sent as multipart or as the request body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="The feed's http(s) URL.", max_length=4096)
+    profile: str | None = Field(default=None, description="Marketplace profile (default: from the feed's dialect).")
+    select: list[str] | None = Field(default=None, description="Rules to run: codes, prefixes or ALL.")
+    ignore: list[str] | None = Field(default=None, description="Rules to skip: codes, prefixes or ALL.")
+    inventory: str | None = Field(default=None, description="Name of an inventory configured on the server.")
+    webhook_url: str | None = Field(default=None, description="POSTed to when the audit ends.", max_length=4096)
+    webhook_secret: str | None = Field(
+        default=None, min_length=16, max_length=256, description="Key of the webhook's HMAC-SHA256 signature."
+    )
+    shop: str | None = Field(default=None, description="Admin tokens only: the shop the audit is for.")
+
+
+class AuditOptions(BaseModel):
+    profile: str | None = None
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    inventory: str | None = None
+
+
+class Progress(BaseModel):
+    bytes_read: int
+    bytes_total: int | None
+    fraction: float | None = Field(description="Share of the feed read, when its size is known.")
+
+
+class AuditSummary(BaseModel):
+    dialect: str | None
+    offers: int
+    findings: int
+    by_severity: dict[str, int]
+    by_code: dict[str, int]
+    elapsed_seconds: float
+
+
+class AuditView(BaseModel):
+    """An audit's status, and where its report is once it is done."""
+
+    id: str
+    shop: str
+    status: Literal["queued", "running", "done", "failed"]
+    kind: Literal["url", "upload"]
+    feed: str = Field(description="The feed's URL or uploaded file name, as the findings name it.")
+    options: AuditOptions
+    submitted_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: Progress
+    summary: AuditSummary | None
+    error: str | None
+    links: dict[str, str]
+
+
+class AuditList(BaseModel):
+    audits: list[AuditView]
+
+
+class Delta(BaseModel):
+    """What changed against the shop's previous audit of the same feed (same URL or file name)."""
+
+    id: str
+    new: list[FindingModel]
+    resolved: list[FindingModel]
+    still_open: int
+    carried_over: int = Field(description="Earlier findings kept open because the feed was not read to the end.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    queued: int
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+def audit_view(audit: Audit) -> AuditView:
+    base = f"{API}/audits/{audit.id}"
+    links = {"self": base, "page": f"/audits/{audit.id}"}
+    summary = None
+    if audit.status == "done" and audit.summary is not None:
+        feed = audit.summary["feed"]
+        summary = AuditSummary(
+            dialect=feed["dialect"],
+            offers=feed["offers"],
+            findings=audit.summary["findings"],
+            by_severity=audit.summary["by_severity"],
+            by_code=feed["by_code"],
+            elapsed_seconds=audit.summary["elapsed_seconds"],
+        )
+        links |= {"delta": f"{base}/delta"} | {f"report_{fmt}": f"{base}/report/{fmt}" for fmt in FORMATS}
+    total = audit.bytes_total
+    read = audit.bytes_read
+    if audit.status == "done" and summary is not None:
+        read = audit.summary["feed"]["bytes_read"] if audit.summary else read
+        total = total if total is not None else read
+    fraction = None
+    if audit.status == "done":
+        fraction = 1.0
+    elif total:
+        fraction = round(min(read / total, 1.0), 4)
+    return AuditView(
+        id=audit.id,
+        shop=audit.shop,
+        status=audit.status,  # type: ignore[arg-type]
+        kind=audit.kind,  # type: ignore[arg-type]
+        feed=audit.name,
+        options=AuditOptions(**audit.options),
+        submitted_at=_utc(audit.submitted_at),  # type: ignore[arg-type]
+        started_at=_utc(audit.started_at),
+        finished_at=_utc(audit.finished_at),
+        progress=Progress(bytes_read=read, bytes_total=total, fraction=fraction),
+        summary=summary,
+        error=audit.error,
+        links=links,
+    )
+
+
+def delta_view(audit: Audit, blob: bytes | None) -> Delta:
+    stored: dict[str, Any] = audit.delta or {}
+    new_prints = set(stored.get("new", []))
+    new = [FindingModel(**finding_record(f)) for f in unpack_findings(blob) if f.fingerprint in new_prints]
+    return Delta(
+        id=audit.id,
+        new=new,
+        resolved=[FindingModel(**row) for row in stored.get("resolved", [])],
+        still_open=int(stored.get("still_open", 0)),
+        carried_over=int(stored.get("carried_over", 0)),
+    )

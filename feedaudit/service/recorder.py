@@ -1,0 +1,196 @@
+"""Recording finished audits: their findings into the shared findings history (for the delta against the
+shop's previous audit of the feed) and their results into the store, exactly once.
+
+The history is one database with one writer at a time, so recording is what many small audits queue
+for. The recorder thread therefore records several waiting audits as one history run (one transaction,
+one sync: a group commit) and splits the run's delta per feed (`RunDelta.for_source`). Their audit rows
+are finished inside that history transaction, and only if every attempt still holds its lease; if one
+does not, the group is rolled back and its audits are recorded one by one, so the audit whose lease is
+lost is recorded nowhere and runs again.
+
+In the history a feed is known as "shop/name", so two shops' feeds of the same name are two feeds; the
+delta is kept in the names the shop knows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from feedaudit.errors import HistoryError
+from feedaudit.history.delta import RunDelta
+from feedaudit.history.store import HistoryStore
+from feedaudit.report.json import finding_record
+from feedaudit.service.results import pack_findings, summarize
+from feedaudit.service.store import Audit, JobStore, Result
+from feedaudit.service.work import Outcome
+
+log = logging.getLogger("feedaudit.service")
+MAX_GROUP = 64
+
+
+class LeaseLostError(Exception):
+    """An audit of the group no longer holds its lease."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    audit: Audit
+    outcome: Outcome
+    started: datetime
+    done: Future[bool] = field(default_factory=Future)
+
+    @property
+    def keyed_source(self) -> str:
+        return f"{self.audit.shop}/{self.audit.name}"
+
+
+class Recorder:
+    def __init__(self, store: JobStore, open_history: Callable[[], HistoryStore]) -> None:
+        self.store = store
+        self._open_history = open_history
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="feedaudit-recorder", daemon=True)
+        self._thread.start()
+
+    def record(self, audit: Audit, outcome: Outcome) -> bool:
+        """Record a finished audit (waits for it); False when its attempt had lost the lease."""
+        pending = _Pending(audit, outcome, datetime.now(UTC))
+        self._queue.put(pending)
+        return pending.done.result()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            sources = {first.keyed_source}
+            held: list[_Pending] = []
+            while len(group) < MAX_GROUP:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                if item.keyed_source in sources:
+                    held.append(item)  # the same feed twice: its second audit compares with the first
+                    continue
+                group.append(item)
+                sources.add(item.keyed_source)
+            for item in held:
+                self._queue.put(item)
+            self._record_group(group)
+
+    def _record_group(self, group: list[_Pending]) -> None:
+        try:
+            self._write(group)
+        except LeaseLostError:
+            if len(group) == 1:
+                group[0].done.set_result(False)
+                return
+            for item in group:
+                self._record_group([item])
+            return
+        except Exception as exc:
+            for item in group:
+                if not item.done.done():
+                    item.done.set_exception(exc)
+            return
+        for item in group:
+            item.done.set_result(True)
+
+    def _write(self, group: list[_Pending]) -> None:
+        prepared = []
+        keyed_findings = []
+        for item in group:
+            keyed = item.keyed_source
+            findings = item.outcome.findings
+            keyed_findings += [replace(f, source=keyed, fingerprint=_in_shop(keyed, f.fingerprint)) for f in findings]
+            result = Result(
+                item.audit.id,
+                item.audit.attempt,
+                summarize(item.outcome.feed, findings, item.outcome.elapsed),
+                pack_findings(findings),
+                None,
+                item.audit.webhook_url is not None,
+            )
+            prepared.append((item, result))
+
+        def finish(delta: RunDelta | None) -> None:
+            for item, result in prepared:
+                if delta is not None:
+                    result.delta = _delta_record(delta.for_source(item.keyed_source), item.audit.name)
+            if not self.store.finish([result for _item, result in prepared]):
+                raise LeaseLostError
+
+        try:
+            history = self._open_history()
+            history.record_run(
+                keyed_findings,
+                sources=[item.keyed_source for item in group],
+                offers=sum(item.outcome.feed.offers for item in group),
+                started=min(item.started for item in group),
+                before_commit=finish,
+            )
+        except HistoryError as exc:
+            log.warning("feedaudit serve: audits recorded without their delta: %s", exc)
+            finish(None)
+
+
+def open_history(url: str, data_dir: Path, file_name: str) -> HistoryStore:
+    """The findings history of every shop: in the service database when that is a server (PostgreSQL),
+    else in a SQLite file beside it (SQLite allows one writer per file, and the audit rows are written
+    while the history's transaction is open), in WAL mode with `synchronous = NORMAL` as the service
+    database is (a power cut may lose the last commits, never corrupt the file)."""
+    if not url.startswith("sqlite"):
+        return HistoryStore.open(url)
+    path = data_dir / file_name
+    if not path.exists():
+        with contextlib.closing(sqlite3.connect(path)) as database:
+            database.execute("PRAGMA journal_mode = WAL")  # kept by the file
+    history = HistoryStore.open(path)
+
+    history.on_connect(lambda connection: connection.execute("PRAGMA synchronous = NORMAL"))
+    return history
+
+
+def _delta_record(delta: RunDelta, name: str) -> dict[str, Any]:
+    """The delta as the audit keeps it: fingerprints of its new findings, the resolved ones in full."""
+    return {
+        "run": delta.run_id,
+        "new": [_as_shown(f.fingerprint) for f in delta.new],
+        "resolved": [
+            finding_record(replace(f, source=name, fingerprint=_as_shown(f.fingerprint))) for f in delta.resolved
+        ],
+        "still_open": len(delta.still_open),
+        "carried_over": len(delta.carried_over),
+    }
+
+
+def _in_shop(keyed_source: str, shown: str) -> str:
+    """A finding's fingerprint in the shared history: the one its report shows (as the command line
+    prints it for a feed of that name), then a tag of the shop's feed, so two shops never share one."""
+    tag = hashlib.sha256(keyed_source.encode("utf-8")).hexdigest()[:16]
+    return f"{shown}@{tag}"
+
+
+def _as_shown(in_shop: str) -> str:
+    """The fingerprint a report shows for a finding of the shared history."""
+    return in_shop.partition("@")[0]

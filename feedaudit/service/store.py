@@ -1,0 +1,506 @@
+"""The service's state in a SQLAlchemy database: API tokens and audit jobs, queued to finished.
+
+An audit is a row from the moment it is accepted, so a restart loses nothing. A runner claims a
+queued audit with one conditional UPDATE (`… WHERE status = 'queued'`) that raises its `attempt`
+and gives it a lease; it renews the lease while the audit runs, and every later write names the
+attempt, so a runner that lost its lease (it was killed, or stalled past the lease) can neither
+report progress nor finish the audit. Leases that ran out are put back in the queue
+(`requeue_expired`), and the audit runs again from the start: it is finished exactly once.
+
+SQLite (the default) takes the write lock when a writing transaction begins, so two processes
+never both read the same queued row and then both update it; PostgreSQL locks the claimed row
+(`FOR UPDATE SKIP LOCKED`), so claimers do not wait for each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from feedaudit.errors import FeedauditError
+from feedaudit.service.tokens import new_token, token_hash
+
+metadata = sa.MetaData()
+
+tokens = sa.Table(
+    "service_tokens",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("shop", sa.String(64), nullable=False),
+    sa.Column("admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("rate_per_minute", sa.Integer, nullable=False),
+    sa.Column("max_active", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False, default=False),
+)
+
+audits = sa.Table(
+    "service_audits",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("shop", sa.String(64), nullable=False),
+    sa.Column("token_id", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # queued, running, done, failed
+    sa.Column("kind", sa.String(16), nullable=False),  # url, upload
+    sa.Column("source", sa.Text, nullable=False),  # the URL, or the stored upload's path
+    sa.Column("name", sa.Text, nullable=False),  # what reports call the feed: the URL or the file name
+    sa.Column("options", sa.Text, nullable=False),  # JSON: profile, select, ignore, inventory
+    sa.Column("submitted_at", sa.DateTime, nullable=False),
+    sa.Column("started_at", sa.DateTime),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("attempt", sa.Integer, nullable=False, default=0),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_expires", sa.DateTime),
+    sa.Column("bytes_read", sa.BigInteger, nullable=False, default=0),
+    sa.Column("bytes_total", sa.BigInteger),
+    sa.Column("error", sa.Text),
+    sa.Column("summary", sa.Text),  # JSON, once done
+    sa.Column("findings", sa.LargeBinary),  # gzip'd JSON, once done (see `results`)
+    sa.Column("delta", sa.Text),  # JSON: new and resolved against the shop's previous audit of the feed
+    sa.Column("webhook_url", sa.Text),
+    sa.Column("webhook_secret", sa.Text),
+    sa.Column("webhook_state", sa.String(16)),  # pending, sending, sent, failed
+    sa.Column("webhook_claimed_at", sa.DateTime),
+    sa.Index("ix_service_audits_queue", "status", "submitted_at"),
+    sa.Index("ix_service_audits_shop", "shop", "submitted_at"),
+    sa.Index("ix_service_audits_token", "token_id", "status"),
+)
+
+ACTIVE = ("queued", "running")
+WEBHOOK_RESEND_AFTER = timedelta(seconds=60)  # a delivery claimed this long ago was lost with its runner
+
+
+class StoreError(FeedauditError):
+    """The service database cannot be used."""
+
+
+class QueueFullError(Exception):
+    """Too many audits are queued over all shops."""
+
+
+class TooManyActiveError(Exception):
+    """The token has as many audits queued or running as it may."""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: str
+    shop: str
+    admin: bool
+    rate_per_minute: int
+    max_active: int
+    created_at: datetime
+    revoked: bool = False
+
+
+@dataclass(slots=True)
+class Audit:
+    """One audit job, without its findings."""
+
+    id: str
+    shop: str
+    token_id: str
+    status: str
+    kind: str
+    source: str
+    name: str
+    options: dict[str, Any]
+    submitted_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempt: int = 0
+    bytes_read: int = 0
+    bytes_total: int | None = None
+    error: str | None = None
+    summary: dict[str, Any] | None = None
+    delta: dict[str, Any] | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_state: str | None = None
+
+
+@dataclass(slots=True)
+class NewAudit:
+    """What a submission asks for."""
+
+    shop: str
+    token_id: str
+    kind: str
+    source: str
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(slots=True)
+class Result:
+    """What a finished audit leaves: its summary, findings (packed), delta, and whether to send its webhook."""
+
+    audit_id: str
+    attempt: int
+    summary: dict[str, Any]
+    findings: bytes
+    delta: dict[str, Any] | None
+    webhook: bool
+
+
+class _LeaseLostError(Exception):
+    pass
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as every DateTime column holds it."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+_SUMMARY_COLUMNS = [c for c in audits.c if c.name != "findings"]
+
+
+class JobStore:
+    """Tokens and audit jobs in one database (`open` creates the tables)."""
+
+    def __init__(self, writer: Engine, reader: Engine, location: str) -> None:
+        self._writer = writer
+        self._reader = reader
+        self.location = location
+        # SQLite has one writer at a time: this process's writers queue here, in turn, rather than in
+        # SQLite's busy handler, which sleeps and retries
+        self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if writer.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
+
+    @classmethod
+    def open(cls, url: str) -> JobStore:
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise StoreError(f"database {url}: not a database URL ({exc})") from exc
+        if parsed.drivername == "postgresql":  # SQLAlchemy 2.0 would pick psycopg2; the extra installs psycopg 3
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        location = parsed.render_as_string(hide_password=True)
+        try:
+            writer = sa.create_engine(parsed, pool_pre_ping=True)
+            reader = sa.create_engine(parsed, pool_pre_ping=True) if parsed.get_backend_name() == "sqlite" else writer
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+            raise StoreError(f"database {location}: {exc}") from exc
+        if writer.dialect.name == "sqlite":
+            _sqlite_transactions(writer, "BEGIN IMMEDIATE")
+            _sqlite_transactions(reader, "BEGIN")
+        store = cls(writer, reader, location)
+        with store._write() as conn:
+            metadata.create_all(conn)
+        return store
+
+    def close(self) -> None:
+        self._writer.dispose()
+        self._reader.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self._write_lock, self._writer.begin() as conn:
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"database {self.location}: {str(exc.orig).splitlines()[0]}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self._reader.connect() as conn:
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"database {self.location}: {str(exc.orig).splitlines()[0]}") from exc
+
+    # -- tokens -----------------------------------------------------------------------------------
+
+    def create_token(
+        self, shop: str, *, admin: bool = False, rate_per_minute: int, max_active: int
+    ) -> tuple[str, Token]:
+        """A new token (the secret is returned here and never again) and its record."""
+        secret = new_token()
+        record = Token(uuid.uuid4().hex[:12], shop, admin, rate_per_minute, max_active, utcnow())
+        with self._write() as conn:
+            conn.execute(
+                tokens.insert().values(
+                    id=record.id,
+                    hash=token_hash(secret),
+                    shop=shop,
+                    admin=admin,
+                    rate_per_minute=rate_per_minute,
+                    max_active=max_active,
+                    created_at=record.created_at,
+                    revoked=False,
+                )
+            )
+        return secret, record
+
+    def token_for(self, secret: str) -> Token | None:
+        """The live token whose secret this is, or None."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(tokens).where(tokens.c.hash == token_hash(secret))).mappings().first()
+        if row is None or row["revoked"]:
+            return None
+        return _token(row)
+
+    def list_tokens(self) -> list[Token]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(tokens).order_by(tokens.c.created_at)).mappings().all()
+        return [_token(row) for row in rows]
+
+    def revoke_token(self, token_id: str) -> bool:
+        with self._write() as conn:
+            return conn.execute(tokens.update().where(tokens.c.id == token_id).values(revoked=True)).rowcount == 1
+
+    # -- submitting and reading -------------------------------------------------------------------
+
+    def submit(self, new: NewAudit, *, max_active: int, queue_limit: int) -> Audit:
+        """Queue an audit, unless the queue or the token's share of it is full (checked in the same
+        transaction, so two submissions cannot both take the last place)."""
+        now = utcnow()
+        with self._write() as conn:
+            queued = conn.execute(sa.select(sa.func.count()).where(audits.c.status == "queued")).scalar_one()
+            if queued >= queue_limit:
+                raise QueueFullError
+            active = conn.execute(
+                sa.select(sa.func.count()).where(audits.c.token_id == new.token_id, audits.c.status.in_(ACTIVE))
+            ).scalar_one()
+            if active >= max_active:
+                raise TooManyActiveError
+            conn.execute(
+                audits.insert().values(
+                    id=new.id,
+                    shop=new.shop,
+                    token_id=new.token_id,
+                    status="queued",
+                    kind=new.kind,
+                    source=new.source,
+                    name=new.name,
+                    options=json.dumps(new.options),
+                    submitted_at=now,
+                    attempt=0,
+                    bytes_read=0,
+                    webhook_url=new.webhook_url,
+                    webhook_secret=new.webhook_secret,
+                )
+            )
+        audit = self.get(new.id)
+        assert audit is not None
+        return audit
+
+    def get(self, audit_id: str, shop: str | None = None) -> Audit | None:
+        """The audit, or None when there is none of that id (of that shop, when `shop` is given)."""
+        query = sa.select(*_SUMMARY_COLUMNS).where(audits.c.id == audit_id)
+        if shop is not None:
+            query = query.where(audits.c.shop == shop)
+        with self._read() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _audit(row)
+
+    def findings_blob(self, audit_id: str) -> bytes | None:
+        with self._read() as conn:
+            return conn.execute(sa.select(audits.c.findings).where(audits.c.id == audit_id)).scalar_one_or_none()
+
+    def list(self, shop: str | None, *, limit: int = 50, status: str | None = None) -> list[Audit]:
+        """The most recent audits, newest first (of one shop, or of all)."""
+        query = sa.select(*_SUMMARY_COLUMNS).order_by(audits.c.submitted_at.desc(), audits.c.id).limit(limit)
+        if shop is not None:
+            query = query.where(audits.c.shop == shop)
+        if status is not None:
+            query = query.where(audits.c.status == status)
+        with self._read() as conn:
+            return [_audit(row) for row in conn.execute(query).mappings()]
+
+    def queued_count(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(audits.c.status == "queued")).scalar_one())
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def claim(self, owner: str, lease_seconds: float) -> Audit | None:
+        """Take the oldest queued audit for `owner`, or None when the queue is empty."""
+        while True:
+            now = utcnow()
+            with self._write() as conn:
+                candidate = conn.execute(
+                    sa.select(audits.c.id, audits.c.attempt)
+                    .where(audits.c.status == "queued")
+                    .order_by(audits.c.submitted_at, audits.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if candidate is None:
+                    return None
+                taken = conn.execute(
+                    audits.update()
+                    .where(audits.c.id == candidate.id, audits.c.status == "queued")
+                    .values(
+                        status="running",
+                        attempt=candidate.attempt + 1,
+                        lease_owner=owner,
+                        lease_expires=now + timedelta(seconds=lease_seconds),
+                        started_at=now,
+                        bytes_read=0,
+                        bytes_total=None,
+                    )
+                ).rowcount
+            if taken == 1:
+                return self.get(candidate.id)
+
+    def renew(self, audit_id: str, attempt: int, lease_seconds: float) -> bool:
+        """Extend the lease; False when this attempt no longer holds it."""
+        with self._write() as conn:
+            return (
+                conn.execute(
+                    attempt_update(audit_id, attempt).values(lease_expires=utcnow() + timedelta(seconds=lease_seconds))
+                ).rowcount
+                == 1
+            )
+
+    def finish(self, results: Sequence[Result]) -> bool:
+        """Record finished audits, all in one transaction; False (and nothing written) when any of their
+        attempts no longer holds its lease."""
+        now = utcnow()
+        try:
+            with self._write() as conn:
+                for result in results:
+                    done = conn.execute(
+                        attempt_update(result.audit_id, result.attempt).values(
+                            status="done",
+                            finished_at=now,
+                            lease_owner=None,
+                            lease_expires=None,
+                            summary=json.dumps(result.summary),
+                            findings=result.findings,
+                            delta=None if result.delta is None else json.dumps(result.delta),
+                            webhook_state="pending" if result.webhook else None,
+                        )
+                    ).rowcount
+                    if done != 1:
+                        raise _LeaseLostError
+        except _LeaseLostError:
+            return False
+        return True
+
+    def fail(self, audit_id: str, attempt: int, error: str, *, webhook: bool) -> bool:
+        with self._write() as conn:
+            return (
+                conn.execute(
+                    attempt_update(audit_id, attempt).values(
+                        status="failed",
+                        finished_at=utcnow(),
+                        lease_owner=None,
+                        lease_expires=None,
+                        error=error,
+                        webhook_state="pending" if webhook else None,
+                    )
+                ).rowcount
+                == 1
+            )
+
+    def requeue_expired(self) -> int:
+        """Put running audits whose lease ran out back in the queue; how many."""
+        with self._write() as conn:
+            return conn.execute(
+                audits.update()
+                .where(audits.c.status == "running", audits.c.lease_expires < utcnow())
+                .values(status="queued", lease_owner=None, lease_expires=None)
+            ).rowcount
+
+    # -- webhooks ---------------------------------------------------------------------------------
+
+    def claim_webhook(self, audit_id: str | None = None) -> Audit | None:
+        """Take a finished audit whose webhook is due (this one, or any), so one runner sends it."""
+        now = utcnow()
+        due = sa.or_(
+            audits.c.webhook_state == "pending",
+            sa.and_(audits.c.webhook_state == "sending", audits.c.webhook_claimed_at < now - WEBHOOK_RESEND_AFTER),
+        )
+        with self._write() as conn:
+            query = sa.select(audits.c.id).where(due).limit(1)
+            if audit_id is not None:
+                query = query.where(audits.c.id == audit_id)
+            found = conn.execute(query).scalar_one_or_none()
+            if found is None:
+                return None
+            conn.execute(
+                audits.update().where(audits.c.id == found).values(webhook_state="sending", webhook_claimed_at=now)
+            )
+        return self.get(found)
+
+    def webhook_done(self, audit_id: str, *, sent: bool) -> None:
+        with self._write() as conn:
+            conn.execute(
+                audits.update().where(audits.c.id == audit_id).values(webhook_state="sent" if sent else "failed")
+            )
+
+
+def attempt_update(audit_id: str, attempt: int) -> sa.Update:
+    return audits.update().where(audits.c.id == audit_id, audits.c.attempt == attempt, audits.c.status == "running")
+
+
+def _token(row: Any) -> Token:
+    return Token(
+        row["id"],
+        row["shop"],
+        bool(row["admin"]),
+        row["rate_per_minute"],
+        row["max_active"],
+        row["created_at"],
+        bool(row["revoked"]),
+    )
+
+
+def _audit(row: Any) -> Audit:
+    return Audit(
+        id=row["id"],
+        shop=row["shop"],
+        token_id=row["token_id"],
+        status=row["status"],
+        kind=row["kind"],
+        source=row["source"],
+        name=row["name"],
+        options=json.loads(row["options"]),
+        submitted_at=row["submitted_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        attempt=row["attempt"],
+        bytes_read=row["bytes_read"],
+        bytes_total=row["bytes_total"],
+        error=row["error"],
+        summary=None if row["summary"] is None else json.loads(row["summary"]),
+        delta=None if row["delta"] is None else json.loads(row["delta"]),
+        webhook_url=row["webhook_url"],
+        webhook_secret=row["webhook_secret"],
+        webhook_state=row["webhook_state"],
+    )
+
+
+def _sqlite_transactions(engine: Engine, begin: str) -> None:
+    """Let SQLAlchemy start transactions (`begin`: writers take the lock up front), in WAL mode so that
+    readers never wait for a writer, waiting up to 30 s for a lock held by another process."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
