@@ -20,20 +20,10 @@ FEEDS = ["prom.xml", "hotline.xml", "google.xml", "meta.xml", "rozetka.xml", "br
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    local = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp",
-        host="127.0.0.1",
-        dashboard_address=None,
-        # the scheduler's HTTP server (metrics) would take port 8787 and warn when that port is busy
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-    )
-    try:
-        yield str(local.scheduler_address)
-    finally:
-        local.close()
+    from tests.local_cluster import local_scheduler
+
+    with local_scheduler(2, 1) as address:
+        yield address
 
 
 def test_cluster_run_equals_the_local_run(scheduler: str, fixtures_dir: Path) -> None:

@@ -14,19 +14,10 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    local = distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=2,
-        processes=False,
-        protocol="tcp",
-        host="127.0.0.1",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-    )
-    try:
-        yield str(local.scheduler_address)
-    finally:
-        local.close()
+    from tests.local_cluster import local_scheduler
+
+    with local_scheduler(1, 2) as address:
+        yield address
 
 
 def test_audits_run_on_the_cluster(scheduler: str, tmp_path: Path, fixture_feed: Path) -> None:
