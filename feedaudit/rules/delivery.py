@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from feedaudit.model import FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.model import Availability, FeedInfo, Offer, Problem, Severity
+from feedaudit.rules.base import RuleContext, Scope, rule
+from feedaudit.rules.gaps import FeedGapOptions, state_gap
 from feedaudit.section import Section
 from feedaudit.text import delivery_days
 
@@ -41,8 +42,11 @@ def _shop_days(feed: FeedInfo) -> tuple[int | None, int | None] | None:
     summary="Neither the offer nor the shop states a delivery time",
     severity=Severity.WARNING,
     scope=Scope.OFFER,
+    options=FeedGapOptions,
+    across_offers=("delivery_min_days", "delivery_max_days", "delivery_text", "availability", "availability_text"),
+    finish=lambda feed, ctx: _feed_without_delivery_time(feed, ctx),  # noqa: PLW0108 - defined below the rule
 )
-def missing_delivery_time(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+def missing_delivery_time(offer: Offer, ctx: RuleContext[FeedGapOptions]) -> Iterator[Problem]:
     """
     ## What it does
     Reports an offer for which the feed states no delivery or dispatch time: no offer-level
@@ -53,10 +57,31 @@ def missing_delivery_time(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator
     `delivery-options`, Hotline shop `delivery`). Delivery terms that give no time («Доставка Новою
     Поштою») do not count. Descriptions are not read.
 
+    A feed that states a delivery time for none of its offers (and no shop-wide default) gets one
+    finding for the feed, with the count and the first offer's line, instead of one per offer; as
+    soon as one offer states a time, every offer without one is reported on its own.
+
+    Which offers need a time, and why:
+    - **Out of stock** (`available="false"` where the dialect means "not sold", Hotline «Немає в
+      наявності», Google `out_of_stock`): not reported. The buyer cannot order the item, the
+      marketplace shows no delivery terms for it, and the time it would take is unknown until the
+      item is back.
+    - **On order, pre-order, on request** («Під замовлення», plain YML `available="false"`):
+      reported. The time matters most here: the item is not in the shop, Yandex's YML rules allow up
+      to two months for it, and Hotline asks for `stock days` exactly for such items.
+    - **Services and perishables** are not told apart: no dialect marks an offer as a service, and
+      guessing from names («Доставка», «Монтаж», «Торт») would hide real gaps. Perishables need a
+      delivery time as much as any goods. A shop whose feed lists services turns DL001 off for that
+      feed (`per-file-ignores`).
+
     ## Why is this bad?
     Buyers choose between shops by how soon the goods arrive, and marketplaces require real
     delivery terms (Rozetka: «реальные сроки доставки»). Where the marketplace takes the time from
     the feed, an offer without one is shown with none, or with the slowest default.
+
+    ## Options
+    - `per-offer` (bool, default false): report every offer, also when no offer of the feed states a
+      delivery time.
 
     ## Example
     ```xml
@@ -68,13 +93,34 @@ def missing_delivery_time(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator
     <item><id>CAM-9</id><priceRUAH>24999</priceRUAH><stock days="10">Під замовлення</stock></item>
     ```
     """
-    if _offer_days(offer) is not None or _shop_days(ctx.feed) is not None:
+    if _shop_days(ctx.feed) is not None or offer.availability is Availability.OUT_OF_STOCK:
         return
+    stated = _offer_days(offer) is not None
     if offer.delivery_text:
         message = f'delivery terms "{offer.delivery_text}" state no time, and the feed gives no shop-wide default'
     else:
         message = "the offer states no delivery time, and the feed gives no shop-wide default"
-    yield Problem(message, field="delivery")
+    problem = Problem(message, field="delivery", value=offer.delivery_text)
+    if ctx.options.per_offer:
+        if not stated:
+            yield problem
+        return
+    gap = state_gap(ctx.state)
+    yield from gap.offer_states_it() if stated else gap.offer_lacks_it(offer, problem)
+
+
+def _feed_without_delivery_time(feed: FeedInfo, ctx: RuleContext[FeedGapOptions]) -> Iterator[Problem]:
+    if "gap" not in ctx.state or _shop_days(feed) is not None:
+        return iter(())
+
+    def feed_wide(count: int, first: Problem) -> Problem:
+        return Problem(
+            f"no offer of the feed states a delivery time, and the feed gives no shop-wide default: {count} offers, "
+            f"the first on line {first.line}; one finding for the feed (set per-offer to list every offer)",
+            field="delivery",
+        )
+
+    return state_gap(ctx.state).finish(feed_wide)
 
 
 class DeliveryLimitOptions(Section):

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from feedaudit.model import Offer, Problem, Severity
+from feedaudit.model import FeedInfo, Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.gaps import FeedGapOptions, state_gap
 from feedaudit.section import Section
 from feedaudit.text import WarrantyKind, WarrantyReading, read_warranty, warranty_in_text
 
@@ -23,7 +24,7 @@ def _reading(offer: Offer) -> WarrantyReading | None:
     return read_warranty(offer.warranty_text, offer.warranty_months)
 
 
-class MissingWarrantyOptions(Section):
+class MissingWarrantyOptions(FeedGapOptions):
     description: bool = Field(default=True, description="Accept a warranty stated in the description.")
 
 
@@ -34,6 +35,8 @@ class MissingWarrantyOptions(Section):
     severity=Severity.WARNING,
     scope=Scope.OFFER,
     options=MissingWarrantyOptions,
+    across_offers=("warranty_text", "warranty_months", "name", "other_names", "description", "other_descriptions"),
+    finish=lambda feed, ctx: _feed_without_warranty(feed, ctx),  # noqa: PLW0108 - defined below the rule
 )
 def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> Iterator[Problem]:
     """
@@ -45,6 +48,11 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> 
     производителя», "1 year warranty", «без гарантії»). An explicit "no warranty" counts as
     information; «гарантуємо якість» or «гарантія повернення коштів» do not.
 
+    A feed that gives warranty information for none of its offers gets one finding for the feed,
+    with the count and the first offer's line, instead of one per offer: the gap is the feed's, and
+    the shop fixes it once (in the export's template). As soon as one offer of the feed states a
+    warranty, every offer without one is reported on its own: those differ from their feed.
+
     ## Why is this bad?
     Marketplaces require shops to say whether warranty service is provided («информируйте о
     гарантийном сервисе („не предоставляется" или „предоставляется" и на каких условиях)»,
@@ -52,6 +60,8 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> 
 
     ## Options
     - `description` (bool, default true): accept a warranty stated in the description.
+    - `per-offer` (bool, default false): report every offer, also when no offer of the feed states a
+      warranty.
 
     ## Example
     ```xml
@@ -64,13 +74,31 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> 
       <param name="Гарантія">12 місяців</param></offer>
     ```
     """
-    if _reading(offer) is not None:
+    stated = (
+        _reading(offer) is not None
+        or any(warranty_in_text(name) for name in offer.names)
+        or (ctx.options.description and any(warranty_in_text(text) for text in offer.descriptions))
+    )
+    problem = Problem(
+        "the offer gives no warranty information (not even 'no warranty')", field="warranty", value=offer.warranty_text
+    )
+    if ctx.options.per_offer:
+        if not stated:
+            yield problem
         return
-    if any(warranty_in_text(name) for name in offer.names):
-        return
-    if ctx.options.description and any(warranty_in_text(text) for text in offer.descriptions):
-        return
-    yield Problem("the offer gives no warranty information (not even 'no warranty')", field="warranty")
+    gap = state_gap(ctx.state)
+    yield from gap.offer_states_it() if stated else gap.offer_lacks_it(offer, problem)
+
+
+def _feed_without_warranty(feed: FeedInfo, ctx: RuleContext[MissingWarrantyOptions]) -> Iterator[Problem]:
+    def feed_wide(count: int, first: Problem) -> Problem:
+        return Problem(
+            f"no offer of the feed gives warranty information (not even 'no warranty'): {count} offers, "
+            f"the first on line {first.line}; one finding for the feed (set per-offer to list every offer)",
+            field="warranty",
+        )
+
+    return state_gap(ctx.state).finish(feed_wide) if "gap" in ctx.state else iter(())
 
 
 @rule(

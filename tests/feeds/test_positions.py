@@ -19,8 +19,9 @@ OFFERS = [
     '<offer id="2" available="true"><price>100</price><name>Праска &amp; підставка</name>'
     "<description><![CDATA[see <offer id=x> below]]></description></offer>",
     "<!-- <offer id='hidden'> -->",
-    '<offer available="true"><price>99999</price><name>Тостер</name></offer>',
-]
+    '<offer available="true"><price>99999</price><name>Тостер</name>'
+    '<param name="Гарантія">12 місяців</param><param name="Доставка">1-2 дні</param></offer>',
+]  # the last offer states warranty and delivery time, so the other two are reported one by one
 MINIFIED = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<yml_catalog date="2026-11-20 09:00"><shop><name>Мінімум</name>'
     "<offers>" + "".join(OFFERS) + "</offers></shop></yml_catalog>\n"
