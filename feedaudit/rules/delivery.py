@@ -14,7 +14,7 @@ from pydantic import Field
 
 from feedaudit.model import Availability, FeedInfo, Offer, Problem, Severity
 from feedaudit.rules.base import RuleContext, Scope, rule
-from feedaudit.rules.gaps import FeedGapOptions, state_gap
+from feedaudit.rules.gaps import FeedGap, FeedGapOptions, state_gap
 from feedaudit.section import Section
 from feedaudit.text import delivery_days
 
@@ -57,9 +57,9 @@ def missing_delivery_time(offer: Offer, ctx: RuleContext[FeedGapOptions]) -> Ite
     `delivery-options`, Hotline shop `delivery`). Delivery terms that give no time («Доставка Новою
     Поштою») do not count. Descriptions are not read.
 
-    A feed that states a delivery time for none of its offers (and no shop-wide default) gets one
-    finding for the feed, with the count and the first offer's line, instead of one per offer; as
-    soon as one offer states a time, every offer without one is reported on its own.
+    When at least half of a feed's offers (and more than one) state no delivery time and the feed
+    gives no shop-wide default, the feed gets one finding, with the count and the first offer's line,
+    instead of one per offer; otherwise every offer without a time is reported on its own.
 
     Which offers need a time, and why:
     - **Out of stock** (`available="false"` where the dialect means "not sold", Hotline «Немає в
@@ -99,24 +99,32 @@ def missing_delivery_time(offer: Offer, ctx: RuleContext[FeedGapOptions]) -> Ite
     if offer.delivery_text:
         message = f'delivery terms "{offer.delivery_text}" state no time, and the feed gives no shop-wide default'
     else:
-        message = "the offer states no delivery time, and the feed gives no shop-wide default"
+        message = "the offer's delivery fields state no delivery time, and the feed gives no shop-wide default"
     problem = Problem(message, field="delivery", value=offer.delivery_text)
     if ctx.options.per_offer:
         if not stated:
             yield problem
         return
     gap = state_gap(ctx.state)
-    yield from gap.offer_states_it() if stated else gap.offer_lacks_it(offer, problem)
+    if stated:
+        gap.offer_states_it()
+    else:
+        gap.offer_lacks_it(offer, problem)
 
 
 def _feed_without_delivery_time(feed: FeedInfo, ctx: RuleContext[FeedGapOptions]) -> Iterator[Problem]:
     if "gap" not in ctx.state or _shop_days(feed) is not None:
         return iter(())
 
-    def feed_wide(count: int, first: Problem) -> Problem:
+    def feed_wide(gap: FeedGap) -> Problem:
+        which = (
+            "no offer of the feed states a delivery time in its delivery fields"
+            if not gap.stated
+            else "most offers of the feed state no delivery time in their delivery fields"
+        )
         return Problem(
-            f"no offer of the feed states a delivery time, and the feed gives no shop-wide default: {count} offers, "
-            f"the first on line {first.line}; one finding for the feed (set per-offer to list every offer)",
+            f"{which}, and the feed gives no "
+            f"shop-wide default: {gap.counted()}; one finding for the feed (set per-offer to list every offer)",
             field="delivery",
         )
 

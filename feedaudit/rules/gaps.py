@@ -1,13 +1,13 @@
-"""Feed-wide gaps: a fact (warranty, delivery time) that a feed states for none of its offers is one finding.
+"""Feed-wide gaps: a fact (warranty, delivery time) that most of a feed's offers lack is one finding.
 
-Most real feeds that lack warranty or delivery information lack it for every offer: one finding per
-offer buries every other finding under thousands of identical lines. `FeedGap` keeps the per-offer
-problems of one rule back until the feed shows whether any offer states the fact:
+Most real feeds that lack warranty or delivery information lack it for all or nearly all offers: one
+finding per offer buries every other finding under thousands of identical lines, and the shop fixes
+the gap once, in its export. `FeedGap` holds a rule's per-offer problems back until the feed ends:
 
-- as soon as one offer states it, the problems held so far are released (each names its offer) and
-  every later one is reported as its offer is read: those offers differ from their feed;
-- when the feed ends and no offer stated it, the feed gets one problem with the count instead (one
-  offer alone keeps its own finding).
+- when at least half of the offers (and more than one) lack the fact, the feed gets one problem with
+  the count and the first offer's line instead;
+- otherwise the offers that lack it differ from their feed, and each is reported on its own (in feed
+  order, naming its offer).
 
 Held problems stay in memory up to `IN_MEMORY`, then go to an unnamed temporary file, so memory stays
 flat however long the feed is. A rule's `per-offer` option turns the holding off.
@@ -41,26 +41,19 @@ class FeedGap:
     __slots__ = ("_held", "_spill", "first", "missing", "stated")
 
     def __init__(self) -> None:
-        self.stated = False  # some offer of the feed states the fact
+        self.stated = 0  # offers that state the fact
         self.missing = 0  # offers that do not
         self.first: Problem | None = None
         self._held: list[Problem] = []
         self._spill: IO[bytes] | None = None
 
-    def offer_states_it(self) -> Iterator[Problem]:
-        """An offer states the fact: the feed has no feed-wide gap, so what was held is reported now."""
-        if self.stated:
-            return
-        self.stated = True
-        yield from self._release()
+    def offer_states_it(self) -> None:
+        self.stated += 1
 
-    def offer_lacks_it(self, offer: Offer, problem: Problem) -> Iterator[Problem]:
-        """An offer lacks the fact: report it if the feed is known to state it elsewhere, else hold it."""
+    def offer_lacks_it(self, offer: Offer, problem: Problem) -> None:
+        """Hold `problem` (about `offer`) back until the end of the feed."""
         self.missing += 1
         named = _naming(offer, problem)
-        if self.stated:
-            yield named
-            return
         if self.first is None:
             self.first = named
         if len(self._held) < IN_MEMORY:
@@ -70,14 +63,16 @@ class FeedGap:
             self._spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed when released
         pickle.dump(named, self._spill, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def finish(self, feed_wide: Callable[[int, Problem], Problem]) -> Iterator[Problem]:
-        """At the end of the feed: the one feed-wide problem (`feed_wide(count, first)`) when no offer
-        stated the fact and more than one lacked it; otherwise whatever is still held."""
-        if self.stated:
-            return
-        if self.missing > 1 and self.first is not None:
+    @property
+    def feed_wide(self) -> bool:
+        """Whether the gap is the feed's: at least half of its offers, and more than one, lack the fact."""
+        return self.missing > 1 and self.missing >= self.stated
+
+    def finish(self, feed_wide: Callable[[FeedGap], Problem]) -> Iterator[Problem]:
+        """At the end of the feed: the one feed-wide problem (`feed_wide(self)`), or each held problem."""
+        if self.feed_wide:
             self._drop()
-            yield feed_wide(self.missing, self.first)
+            yield feed_wide(self)
             return
         yield from self._release()
 
@@ -101,6 +96,13 @@ class FeedGap:
         if self._spill is not None:
             self._spill.close()
             self._spill = None
+
+    def counted(self) -> str:
+        """How many offers lack the fact, of how many, and where the first is: for the feed's message."""
+        total = self.missing + self.stated
+        share = f"all {total} offers" if not self.stated else f"{self.missing} of {total} offers"
+        first = f", the first on line {self.first.line}" if self.first is not None else ""
+        return f"{share}{first}"
 
 
 def _naming(offer: Offer, problem: Problem) -> Problem:

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
-from feedaudit.rules.gaps import FeedGapOptions, state_gap
+from feedaudit.rules.gaps import FeedGap, FeedGapOptions, state_gap
 from feedaudit.section import Section
 from feedaudit.text import WarrantyKind, WarrantyReading, read_warranty, warranty_in_text
 
@@ -48,10 +48,10 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> 
     производителя», "1 year warranty", «без гарантії»). An explicit "no warranty" counts as
     information; «гарантуємо якість» or «гарантія повернення коштів» do not.
 
-    A feed that gives warranty information for none of its offers gets one finding for the feed,
-    with the count and the first offer's line, instead of one per offer: the gap is the feed's, and
-    the shop fixes it once (in the export's template). As soon as one offer of the feed states a
-    warranty, every offer without one is reported on its own: those differ from their feed.
+    When at least half of a feed's offers (and more than one) give no warranty information, the
+    feed gets one finding, with the count and the first offer's line, instead of one per offer: the
+    gap is the feed's, and the shop fixes it once, in its export. Otherwise every offer without
+    warranty information is reported on its own: those differ from their feed.
 
     ## Why is this bad?
     Marketplaces require shops to say whether warranty service is provided («информируйте о
@@ -87,14 +87,18 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> 
             yield problem
         return
     gap = state_gap(ctx.state)
-    yield from gap.offer_states_it() if stated else gap.offer_lacks_it(offer, problem)
+    if stated:
+        gap.offer_states_it()
+    else:
+        gap.offer_lacks_it(offer, problem)
 
 
 def _feed_without_warranty(feed: FeedInfo, ctx: RuleContext[MissingWarrantyOptions]) -> Iterator[Problem]:
-    def feed_wide(count: int, first: Problem) -> Problem:
+    def feed_wide(gap: FeedGap) -> Problem:
+        which = "no offer of the feed gives" if not gap.stated else "most offers of the feed give no"
         return Problem(
-            f"no offer of the feed gives warranty information (not even 'no warranty'): {count} offers, "
-            f"the first on line {first.line}; one finding for the feed (set per-offer to list every offer)",
+            f"{which} warranty information (not even 'no warranty'): {gap.counted()}; "
+            "one finding for the feed (set per-offer to list every offer)",
             field="warranty",
         )
 
