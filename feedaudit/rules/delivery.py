@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
 from feedaudit.section import Section
 from feedaudit.text import delivery_days
 
@@ -35,12 +35,11 @@ def _shop_days(feed: FeedInfo) -> tuple[int | None, int | None] | None:
     return delivery_days(feed.delivery_text)
 
 
-@rule(
+@offer_rule(
     "DL001",
     "missing-delivery-time",
     summary="Neither the offer nor the shop states a delivery time",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
 )
 def missing_delivery_time(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -99,17 +98,19 @@ def _describe(days: tuple[int | None, int | None]) -> str:
     return f"{low}-{high} days"
 
 
-@rule(
+@offer_rule(
     "DL002",
     "implausible-delivery-time",
     summary="A delivery time is negative, ends before it starts, or is implausibly long",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=DeliveryLimitOptions,
+    state=dict[str, bool],
     # the shop-wide default is judged on the first offer that relies on it
     across_offers=("delivery_min_days", "delivery_max_days", "delivery_text", "availability_text"),
 )
-def implausible_delivery_time(offer: Offer, ctx: RuleContext[DeliveryLimitOptions]) -> Iterator[Problem]:
+def implausible_delivery_time(
+    offer: Offer, ctx: RuleContext[DeliveryLimitOptions, dict[str, bool]]
+) -> Iterator[Problem]:
     """
     ## What it does
     Reports a delivery time below zero, a range whose minimum is above its maximum («5-2 дні»,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from feedaudit.model import Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
 from feedaudit.section import Section
 from feedaudit.text import WarrantyKind, WarrantyReading, read_warranty, warranty_in_text
 
@@ -27,12 +27,11 @@ class MissingWarrantyOptions(Section):
     description: bool = Field(default=True, description="Accept a warranty stated in the description.")
 
 
-@rule(
+@offer_rule(
     "WR001",
     "missing-warranty",
     summary="The offer says nothing about warranty",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=MissingWarrantyOptions,
 )
 def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> Iterator[Problem]:
@@ -73,12 +72,11 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> 
     yield Problem("the offer gives no warranty information (not even 'no warranty')", field="warranty")
 
 
-@rule(
+@offer_rule(
     "WR002",
     "return-period-as-warranty",
     summary="The warranty field holds a returns or exchange policy, not a warranty",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
 )
 def return_period_as_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -111,12 +109,11 @@ def return_period_as_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iter
         yield Problem(f'warranty "{offer.warranty_text}" is a returns policy, not a warranty', field="warranty")
 
 
-@rule(
+@offer_rule(
     "WR003",
     "unparseable-warranty",
     summary="The warranty text cannot be read as a period, a kind of warranty or 'no warranty'",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
 )
 def unparseable_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -152,12 +149,11 @@ class StatutoryPeriodOptions(Section):
 _DAYS_PER_MONTH = Decimal(30)
 
 
-@rule(
+@offer_rule(
     "WR004",
     "warranty-equals-return-period",
     summary="The warranty is exactly the statutory 14-day exchange period, most likely a returns policy",
     severity=Severity.INFO,
-    scope=Scope.OFFER,
     options=StatutoryPeriodOptions,
 )
 def warranty_equals_return_period(offer: Offer, ctx: RuleContext[StatutoryPeriodOptions]) -> Iterator[Problem]:
