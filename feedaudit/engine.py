@@ -15,8 +15,8 @@ the next feed is audited as usual.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from feedaudit.collaborators import Collaborators, ListingFetcher, build_collaborators
 from feedaudit.config import Settings, override
@@ -53,7 +53,6 @@ class Engine:
         inventory: InventoryLookup | None = None,
         listings: ListingFetcher | None = None,
         progress: ProgressCallback | None = None,
-        extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.ruleset = rules or RuleSet(self.settings)
@@ -63,7 +62,6 @@ class Engine:
             raise TypeError("Engine: give either collaborators or inventory / listings, not both")
         self.collaborators = collaborators
         self.progress = progress
-        self.extra: dict[str, Any] = dict(extra or {})
 
     @property
     def inventory(self) -> InventoryLookup | None:
@@ -79,7 +77,7 @@ class Engine:
 
     def unit(self, feed: FeedInfo) -> FeedAudit:
         """A new audit unit for one feed, with this engine's rules and collaborators."""
-        return FeedAudit(self.ruleset, self.collaborators, feed, extra=self.extra)
+        return FeedAudit(self.ruleset, self.collaborators, feed)
 
     def audit(self, sources: Iterable[str]) -> Iterator[Finding]:
         for spec in sources:

@@ -90,9 +90,9 @@ class RuleSet:
         """The feed's marketplace profile: the run's, else the one its flavour or dialect implies."""
         return self.settings.profile or profiles.default_for(feed)
 
-    def severities(self, feed: FeedInfo) -> dict[str, Severity | None]:
-        """Code -> severity (None: off) for this feed: its profile's, then `[rules.CODE] severity`."""
-        profile = self.profile_of(feed)
+    def severities(self, profile: str | None) -> dict[str, Severity | None]:
+        """Code -> severity (None: off) for a feed of `profile` (see `profile_of`): the profile's, then
+        `[rules.CODE] severity`."""
         result: dict[str, Severity | None] = dict(profiles.severities(profile)) if profile else {}
         result.update(self._severity_overrides)
         return result

@@ -24,7 +24,9 @@ from __future__ import annotations
 import enum
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from pydantic import BaseModel
 
 from feedaudit.collaborators import Collaborators
 from feedaudit.errors import ConfigError
@@ -65,7 +67,7 @@ class Step(NamedTuple):
     rank: int
     rule: Rule
     severity: Severity
-    context: RuleContext[Any]
+    context: RuleContext[BaseModel, object]
 
 
 ByteProgress = Callable[[int, int | None], None]  # (bytes read, total size if known)
@@ -74,21 +76,11 @@ ByteProgress = Callable[[int, int | None], None]  # (bytes read, total size if k
 class FeedAudit:
     """One feed's audit (see the module docstring)."""
 
-    def __init__(
-        self,
-        rules: RuleSet,
-        collaborators: Collaborators,
-        feed: FeedInfo,
-        *,
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, rules: RuleSet, collaborators: Collaborators, feed: FeedInfo) -> None:
         self.rules = rules
         self.feed = feed
         self.inventory = collaborators.inventory
         self.listings = collaborators.listings if rules.wants_pages else None
-        self.extra: dict[str, Any] = dict(extra or {})
-        if self.inventory is not None:
-            self.extra.setdefault("inventory", self.inventory)
         self.matching = self.inventory is not None and rules.wants_inventory
         self.matched: set[str] = set()  # the inventory keys the feed's offers matched
         self.pending_pages: list[Offer] = []
@@ -98,7 +90,7 @@ class FeedAudit:
         self._profile_key: tuple[object, ...] = ()
         self._profile: str | None = None
         self._severities: Mapping[str, Severity | None] = {}
-        self.contexts: dict[str, RuleContext[Any]] = {}
+        self.contexts: dict[str, RuleContext[BaseModel, object]] = {}
         self._plans: dict[tuple[Scope, Part], list[Step]] = {}
 
     # -- reading and checking ---------------------------------------------------------------------
@@ -214,8 +206,8 @@ class FeedAudit:
         key = (self.feed.dialect, self.feed.flavour)
         if key != self._profile_key:
             self._profile_key = key
-            self._severities = self.rules.severities(self.feed)
             self._profile = self.rules.profile_of(self.feed)
+            self._severities = self.rules.severities(self._profile)
             for context in self.contexts.values():
                 context.profile = self._profile
             self._plans.clear()
@@ -245,9 +237,8 @@ class FeedAudit:
             context = self.contexts[rule.code] = RuleContext(
                 options=active.options,
                 feed=self.feed,
+                state=rule.state(),
                 profile=self._profile,
-                state={},
-                extra=self.extra,
                 inventory=self.inventory,
                 matched=self.matched,
             )
@@ -256,7 +247,7 @@ class FeedAudit:
     # -- the one check loop -----------------------------------------------------------------------
 
     def _checked(
-        self, scope: Scope, part: Part, subject: tuple[Any, ...], offer: Offer | None
+        self, scope: Scope, part: Part, subject: tuple[object, ...], offer: Offer | None
     ) -> Iterator[tuple[int, Finding]]:
         """Run the planned rules on `subject` and stamp what they yield (with each rule's rank)."""
         steps = self._plans.get((scope, part)) or self.plan(scope, part)
@@ -284,7 +275,8 @@ class FeedAudit:
         line = offer.line if offer is not None else None
         issue = FeedIssue(FeedIssueKind.INTERNAL, message, self.feed.source, line)
         rule = registered_rules()[FAILURE_CODE]
-        problem = next(iter(rule.check(issue, RuleContext(NoOptions(), self.feed))))
+        context: RuleContext[NoOptions] = RuleContext(NoOptions(), self.feed, None)
+        problem = next(iter(rule.check(issue, context)))
         return stamp(rule, Severity.ERROR, problem, self.feed.source, offer)
 
 

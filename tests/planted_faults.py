@@ -18,10 +18,10 @@ from typing import Any
 
 import feedaudit.feeds
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
-from feedaudit.rules import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules import NoOptions, RuleContext, feed_rule, offer_rule
 
 
-@rule("ZZ901", "planted-offer-fault", summary="Raises on one offer", severity=Severity.WARNING, scope=Scope.OFFER)
+@offer_rule("ZZ901", "planted-offer-fault", summary="Raises on one offer", severity=Severity.WARNING)
 def planted_offer_fault(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """Raises on the offer with id `rule-crash`; reports every offer with id `flagged`."""
     if offer.offer_id == "rule-crash":
@@ -30,7 +30,7 @@ def planted_offer_fault(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[P
         yield Problem("flagged offer", field="offer_id")
 
 
-@rule("ZZ902", "planted-feed-fault", summary="Raises on one feed", severity=Severity.WARNING, scope=Scope.FEED)
+@feed_rule("ZZ902", "planted-feed-fault", summary="Raises on one feed", severity=Severity.WARNING)
 def planted_feed_fault(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """Raises at the end of a feed whose shop is named `feed-crash`."""
     if feed.shop_name == "feed-crash":

@@ -281,7 +281,7 @@ def _line_keys(fields: tuple[str, ...]) -> tuple[str, ...]:
 
 @dataclass(slots=True)
 class _Worker:
-    unit: FeedAudit  # the main process's unit of the feed: its rules, collaborators and extra
+    unit: FeedAudit  # the main process's unit of the feed: its rules and collaborators
     layout: Layout
     marketplace: str | None
     fields: tuple[str, ...]
@@ -304,7 +304,6 @@ def _audit_range(part: Range) -> RangeResult:
         main.rules,
         Collaborators(main.inventory, None),
         FeedInfo(source=layout.source, dialect=layout.dialect),
-        extra=main.extra,
     )
     result = RangeResult(part)
     findings = result.findings

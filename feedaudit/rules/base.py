@@ -1,29 +1,62 @@
-"""What a rule is: the `@rule` decorator, scopes, the context a rule sees, and the registry.
+"""What a rule is: the typed rule kinds (one decorator per scope), the context a rule sees, the registry.
 
-A rule is a small generator function. Its decorator gives the rule's identity (code, kebab name, one-line
-summary), default severity and scope; its docstring is its documentation. The function yields
-`Problem`s; the engine stamps code, name, severity and location on them. The scope says what the rule is
-called with:
+A rule is a small generator function. Its decorator names the rule's scope, which fixes what the rule
+is called with, and gives its identity (code, kebab name, one-line summary) and default severity; its
+docstring is its documentation. The function yields `Problem`s; the engine stamps code, name, severity
+and location on them. One decorator per scope, each with the one signature mypy accepts for it:
 
-    FEED_ISSUE        check(issue: FeedIssue, ctx)              a reader's finding about the bytes/structure
-    OFFER             check(offer: Offer, ctx)                  every offer
-    FEED              check(feed: FeedInfo, ctx)                once, after the last offer of a feed
-    OFFER_INVENTORY   check(offer: Offer, item, ctx)            every offer, when an inventory is given
-    INVENTORY         check(feed: FeedInfo, ctx)                once per feed, when an inventory is given
-    OFFER_LISTING     check(offer: Offer, listing: Listing, ctx) offers whose page was fetched
-    LISTING           check(listing: Listing, ctx)              every fetched page, with or without a feed
+    @feed_issue_rule       (issue: FeedIssue, ctx: RuleContext[O]) -> Iterable[Problem]
+                           a reader's finding about the bytes or structure of the feed
+    @offer_rule            (offer: Offer, ctx: RuleContext[O, S]) -> Iterable[Problem]
+                           every offer
+    @feed_rule             (feed: FeedInfo, ctx: RuleContext[O]) -> Iterable[Problem]
+                           once, after the last offer of a feed
+    @offer_inventory_rule  (offer: Offer, item: InventoryItem | None, ctx: RuleContext[O, S]) -> ...
+                           every offer, when an inventory is given (`item` None: no row matched)
+    @inventory_rule        (feed: FeedInfo, ctx: RuleContext[O]) -> Iterable[Problem]
+                           once per feed, when an inventory is given
+    @offer_listing_rule    (offer: Offer, listing: Listing, ctx: RuleContext[O]) -> Iterable[Problem]
+                           offers whose page was fetched
+    @listing_rule          (listing: Listing, ctx: RuleContext[O]) -> Iterable[Problem]
+                           every fetched page, with or without a feed
 
-A rule whose findings depend on other offers of the feed (it keeps `ctx.state`, like
-duplicate-offer-id) says so with `across_offers=(the Offer fields it reads)`. When one large feed is
-audited on several cores (`feedaudit.parallel`), such a rule runs in the main process, in feed order,
-on offers that carry only those fields (plus `line` and `lines`, and for an OFFER_INVENTORY rule the
-fields the inventory matches on); every other offer rule runs in the worker processes, each on its
-own part of the feed.
+(The same signatures, as types: `FeedIssueCheck`, `OfferCheck`, `FeedCheck`, `OfferInventoryCheck`,
+`InventoryCheck`, `OfferListingCheck`, `ListingCheck`, and `FinishCheck` for a finish step.)
+`O` is the rule's options model, given as `options=` (a frozen pydantic model read from
+`[rules.CODE]`; `NoOptions` when omitted), and `S` its state, given as `state=` (a factory called
+once per feed; `None` when omitted). A rule's function must take exactly the context its decorator
+implies: mypy rejects an offer rule written `(feed, ctx)`, a rule whose `ctx` names other options than
+`options=`, or a state other than the one `state=` makes. For example:
+
+    @offer_rule("ST002", "negative-quantity", summary="...", severity=Severity.ERROR)
+    def negative_quantity(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+        '''## What it does ...'''
+
+    @offer_rule("ID002", "duplicate-offer-id", summary="...", severity=Severity.ERROR,
+                state=FirstSeen, across_offers=("offer_id",))
+    def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions, FirstSeen]) -> Iterator[Problem]:
+        first = ctx.state.first_or_add(...)  # FirstSeen: the ids seen so far in this feed
+
+`tests/test_rule_kinds.py` shows what mypy rejects.
+
+`RuleContext` carries everything else a rule may read, as typed fields: `options`, `feed` (the feed's
+facts so far), `profile` (the feed's effective marketplace profile, worked out once by the audit unit),
+`state`, and the collaborators: `inventory` (the run's inventory lookup, when one is given) and
+`matched` (the inventory keys this feed's offers have matched so far; all of them by the time the
+end-of-feed rules run).
+
+`state` is private to one rule for one feed, and only offer-scope rules (OFFER, OFFER_INVENTORY) keep
+one. A cache (the options turned into a set) may live there in any of them; a rule whose findings
+depend on other offers of the feed (like duplicate-offer-id) says so with `across_offers=(the Offer
+fields it reads)`. When one large feed is audited on several cores (`feedaudit.parallel`), such a rule
+runs in the main process, in feed order, on offers that carry only those fields (plus `line` and
+`lines`, and for an OFFER_INVENTORY rule the fields the inventory matches on); every other offer rule
+runs in the worker processes, each on its own part of the feed.
 
 Such a rule may also judge offers against the whole feed (a price far from its category's prices):
-its `finish(feed, ctx)` runs once after the feed's last offer, with the same `ctx.state`, and yields
-problems that name the offer (`offer_id`, `line`, `value`) they are about. Its state must stay bounded
-(a summary, not the offers), however long the feed.
+its `finish=` step, `(feed: FeedInfo, ctx: RuleContext[O, S])`, runs once after the feed's last offer,
+with the same `ctx.state`, and yields problems that name the offer (`offer_id`, `line`, `value`) they
+are about. Its state must stay bounded (a summary, not the offers), however long the feed.
 """
 
 from __future__ import annotations
@@ -34,13 +67,14 @@ import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
-from feedaudit.model import FeedInfo, Offer, Problem, Severity
+from feedaudit.model import FeedInfo, FeedIssue, InventoryItem, Listing, Offer, Problem, Severity
 
 if TYPE_CHECKING:
     from feedaudit.inventory import InventoryLookup
@@ -69,31 +103,49 @@ class NoOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-OptionsT = TypeVar("OptionsT", bound=BaseModel)
+OptionsT = TypeVar("OptionsT", bound=BaseModel, default=NoOptions)
+StateT = TypeVar("StateT", default=None)
 
 
 @dataclass(slots=True)
-class RuleContext(Generic[OptionsT]):
-    """What the engine hands a rule besides its subject.
+class RuleContext(Generic[OptionsT, StateT]):
+    """What the engine hands a rule besides its subject (see the module docstring).
 
-    `profile` is the feed's marketplace profile: the one the run names, else the one its flavour or
-    dialect implies (kept current while the reader learns them). `state` is private to one rule for
-    one feed (for rules that compare offers with each other). `inventory` is the run's inventory
-    lookup, when one is given, and `matched` the inventory keys this feed's offers have matched so far
-    (all of them by the time the end-of-feed rules run). `extra` carries whatever else the caller of
-    the engine passed. The engine hands a rule the same context for every call within one feed.
+    `RuleContext[O]` is the context of a rule with options `O` and no state; `RuleContext[O, S]` of
+    one whose `state=` factory makes an `S`. The engine hands a rule the same context for every call
+    within one feed, and keeps `profile` current while the reader learns the feed's dialect and
+    flavour (it is known before the first offer).
     """
 
     options: OptionsT
     feed: FeedInfo
+    state: StateT
     profile: str | None = None
-    state: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
     inventory: InventoryLookup | None = None
     matched: AbstractSet[str] = frozenset()
 
 
+# The one signature of each scope's check (O: the options model, S: the state; see the module docstring).
+FeedIssueCheck: TypeAlias = Callable[[FeedIssue, RuleContext[OptionsT]], Iterable[Problem]]
+OfferCheck: TypeAlias = Callable[[Offer, RuleContext[OptionsT, StateT]], Iterable[Problem]]
+FeedCheck: TypeAlias = Callable[[FeedInfo, RuleContext[OptionsT]], Iterable[Problem]]
+OfferInventoryCheck: TypeAlias = Callable[
+    [Offer, InventoryItem | None, RuleContext[OptionsT, StateT]], Iterable[Problem]
+]
+InventoryCheck: TypeAlias = Callable[[FeedInfo, RuleContext[OptionsT]], Iterable[Problem]]
+OfferListingCheck: TypeAlias = Callable[[Offer, Listing, RuleContext[OptionsT]], Iterable[Problem]]
+ListingCheck: TypeAlias = Callable[[Listing, RuleContext[OptionsT]], Iterable[Problem]]
+FinishCheck: TypeAlias = Callable[[FeedInfo, RuleContext[OptionsT, StateT]], Iterable[Problem]]
+
+# What the registry keeps and the audit unit calls: any of the checks above, with its subject(s) and
+# its context. The decorators below are what check a rule's signature against its scope.
 CheckFunction = Callable[..., Iterable[Problem]]
+StateFactory = Callable[[], object]
+
+
+def stateless() -> None:
+    """The state of a rule that keeps none."""
+    return
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +159,7 @@ class Rule:
     options: type[BaseModel] = NoOptions
     across_offers: tuple[str, ...] = ()  # Offer fields read by a rule that compares offers (see above)
     finish: CheckFunction | None = None  # runs once after the feed's last offer (see above)
+    state: StateFactory = stateless  # makes the rule's `ctx.state`, once per feed
 
     @property
     def family(self) -> str:
@@ -136,16 +189,17 @@ _CATALOGUE_VIEW: Mapping[str, Rule] = MappingProxyType(_CATALOGUE)
 _OFFER_FIELDS = {f.name for f in dataclasses.fields(Offer)}
 
 
-def rule(
+def _register(
+    scope: Scope,
     code: str,
     name: str,
     *,
     summary: str,
     severity: Severity,
-    scope: Scope,
-    options: type[BaseModel] = NoOptions,
-    across_offers: tuple[str, ...] = (),
-    finish: CheckFunction | None = None,
+    options: type[BaseModel],
+    state: StateFactory,
+    across_offers: tuple[str, ...],
+    finish: CheckFunction | None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a rule. Codes and names are forever: registering one twice is a programming error."""
 
@@ -163,10 +217,113 @@ def rule(
             raise ValueError(f"rule {code}: across_offers takes Offer fields of an offer-scope rule, not {unknown}")
         if finish is not None and not across_offers:
             raise ValueError(f"rule {code}: a rule with a finish step compares offers, so it names across_offers")
-        _REGISTRY[code] = Rule(code, name, summary, severity, scope, check, options, tuple(across_offers), finish)
+        if state is not stateless and scope not in ACROSS_SCOPES:
+            raise ValueError(f"rule {code}: only offer-scope rules keep state")
+        _REGISTRY[code] = Rule(
+            code, name, summary, severity, scope, check, options, tuple(across_offers), finish, state
+        )
         return check
 
     return register
+
+
+class _Kind:
+    """The decorator of one scope's rules; typed per scope by the protocols below."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(
+        self,
+        code: str,
+        name: str,
+        *,
+        summary: str,
+        severity: Severity,
+        options: type[BaseModel] = NoOptions,
+        state: StateFactory = stateless,
+        across_offers: tuple[str, ...] = (),
+        finish: CheckFunction | None = None,
+    ) -> Callable[[CheckFunction], CheckFunction]:
+        return _register(
+            self.scope,
+            code,
+            name,
+            summary=summary,
+            severity=severity,
+            options=options,
+            state=state,
+            across_offers=across_offers,
+            finish=finish,
+        )
+
+
+class FeedIssueRuleKind(Protocol):
+    def __call__(
+        self, code: str, name: str, *, summary: str, severity: Severity, options: type[OptionsT] = ...
+    ) -> Callable[[FeedIssueCheck[OptionsT]], FeedIssueCheck[OptionsT]]: ...
+
+
+class OfferRuleKind(Protocol):
+    def __call__(
+        self,
+        code: str,
+        name: str,
+        *,
+        summary: str,
+        severity: Severity,
+        options: type[OptionsT] = ...,
+        state: Callable[[], StateT] = ...,
+        across_offers: tuple[str, ...] = ...,
+        finish: FinishCheck[OptionsT, StateT] | None = ...,
+    ) -> Callable[[OfferCheck[OptionsT, StateT]], OfferCheck[OptionsT, StateT]]: ...
+
+
+class FeedRuleKind(Protocol):
+    def __call__(
+        self, code: str, name: str, *, summary: str, severity: Severity, options: type[OptionsT] = ...
+    ) -> Callable[[FeedCheck[OptionsT]], FeedCheck[OptionsT]]: ...
+
+
+class OfferInventoryRuleKind(Protocol):
+    def __call__(
+        self,
+        code: str,
+        name: str,
+        *,
+        summary: str,
+        severity: Severity,
+        options: type[OptionsT] = ...,
+        state: Callable[[], StateT] = ...,
+        across_offers: tuple[str, ...] = ...,
+    ) -> Callable[[OfferInventoryCheck[OptionsT, StateT]], OfferInventoryCheck[OptionsT, StateT]]: ...
+
+
+class InventoryRuleKind(Protocol):
+    def __call__(
+        self, code: str, name: str, *, summary: str, severity: Severity, options: type[OptionsT] = ...
+    ) -> Callable[[InventoryCheck[OptionsT]], InventoryCheck[OptionsT]]: ...
+
+
+class OfferListingRuleKind(Protocol):
+    def __call__(
+        self, code: str, name: str, *, summary: str, severity: Severity, options: type[OptionsT] = ...
+    ) -> Callable[[OfferListingCheck[OptionsT]], OfferListingCheck[OptionsT]]: ...
+
+
+class ListingRuleKind(Protocol):
+    def __call__(
+        self, code: str, name: str, *, summary: str, severity: Severity, options: type[OptionsT] = ...
+    ) -> Callable[[ListingCheck[OptionsT]], ListingCheck[OptionsT]]: ...
+
+
+feed_issue_rule: FeedIssueRuleKind = _Kind(Scope.FEED_ISSUE)
+offer_rule: OfferRuleKind = _Kind(Scope.OFFER)
+feed_rule: FeedRuleKind = _Kind(Scope.FEED)
+offer_inventory_rule: OfferInventoryRuleKind = _Kind(Scope.OFFER_INVENTORY)
+inventory_rule: InventoryRuleKind = _Kind(Scope.INVENTORY)
+offer_listing_rule: OfferListingRuleKind = _Kind(Scope.OFFER_LISTING)
+listing_rule: ListingRuleKind = _Kind(Scope.LISTING)
 
 
 def registered_rules() -> Mapping[str, Rule]:

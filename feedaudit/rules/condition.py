@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from feedaudit.model import Condition, FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
 from feedaudit.section import Section
 from feedaudit.text import ConditionMention, condition_in_description, condition_in_short_text
 
@@ -65,12 +65,11 @@ def _unlabelled(offer: Offer) -> bool:
     return offer.condition is None and not (offer.condition_text or "").strip()
 
 
-@rule(
+@offer_rule(
     "CN001",
     "missing-condition-label",
     summary="The text says used, refurbished or discounted, but the offer has no condition label",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
     options=ConditionTextOptions,
 )
 def missing_condition_label(offer: Offer, ctx: RuleContext[ConditionTextOptions]) -> Iterator[Problem]:
@@ -121,12 +120,11 @@ def missing_condition_label(offer: Offer, ctx: RuleContext[ConditionTextOptions]
         )
 
 
-@rule(
+@offer_rule(
     "CN002",
     "unknown-condition-value",
     summary="The condition label holds a value that is not a known condition",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
 )
 def unknown_condition_value(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -162,12 +160,11 @@ class DescriptionOptions(Section):
     description_chars: int = Field(default=4000, gt=0, description="How much of a description to read.")
 
 
-@rule(
+@offer_rule(
     "CN003",
     "contradicting-condition-label",
     summary="The condition label says new, but the name says used, refurbished or discounted",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
     options=ContradictionOptions,
 )
 def contradicting_condition_label(offer: Offer, ctx: RuleContext[ContradictionOptions]) -> Iterator[Problem]:
@@ -208,12 +205,11 @@ def contradicting_condition_label(offer: Offer, ctx: RuleContext[ContradictionOp
         )
 
 
-@rule(
+@offer_rule(
     "CN004",
     "missing-condition",
     summary="The offer has no condition label where the marketplace requires one for every item",
     severity=Severity.INFO,
-    scope=Scope.OFFER,
 )
 def missing_condition(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -242,12 +238,11 @@ def missing_condition(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pro
         yield Problem("the offer has no condition label", field="condition")
 
 
-@rule(
+@offer_rule(
     "CN005",
     "condition-in-description",
     summary="Only the description says used, refurbished or discounted; the label says new or is missing",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=DescriptionOptions,
 )
 def condition_in_description_only(offer: Offer, ctx: RuleContext[DescriptionOptions]) -> Iterator[Problem]:

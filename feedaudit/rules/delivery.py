@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from feedaudit.model import Availability, FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import RuleContext, Scope, rule
-from feedaudit.rules.gaps import FeedGap, FeedGapOptions, state_gap
+from feedaudit.rules.base import RuleContext, offer_rule
+from feedaudit.rules.gaps import FeedGap, FeedGapOptions
 from feedaudit.section import Section
 from feedaudit.text import delivery_days
 
@@ -36,17 +36,17 @@ def _shop_days(feed: FeedInfo) -> tuple[int | None, int | None] | None:
     return delivery_days(feed.delivery_text)
 
 
-@rule(
+@offer_rule(
     "DL001",
     "missing-delivery-time",
     summary="Neither the offer nor the shop states a delivery time",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=FeedGapOptions,
+    state=FeedGap,
     across_offers=("delivery_min_days", "delivery_max_days", "delivery_text", "availability", "availability_text"),
     finish=lambda feed, ctx: _feed_without_delivery_time(feed, ctx),  # noqa: PLW0108 - defined below the rule
 )
-def missing_delivery_time(offer: Offer, ctx: RuleContext[FeedGapOptions]) -> Iterator[Problem]:
+def missing_delivery_time(offer: Offer, ctx: RuleContext[FeedGapOptions, FeedGap]) -> Iterator[Problem]:
     """
     ## What it does
     Reports an offer for which the feed states no delivery or dispatch time: no offer-level
@@ -105,15 +105,14 @@ def missing_delivery_time(offer: Offer, ctx: RuleContext[FeedGapOptions]) -> Ite
         if not stated:
             yield problem
         return
-    gap = state_gap(ctx.state)
     if stated:
-        gap.offer_states_it()
+        ctx.state.offer_states_it()
     else:
-        gap.offer_lacks_it(offer, problem)
+        ctx.state.offer_lacks_it(offer, problem)
 
 
-def _feed_without_delivery_time(feed: FeedInfo, ctx: RuleContext[FeedGapOptions]) -> Iterator[Problem]:
-    if "gap" not in ctx.state or _shop_days(feed) is not None:
+def _feed_without_delivery_time(feed: FeedInfo, ctx: RuleContext[FeedGapOptions, FeedGap]) -> Iterator[Problem]:
+    if _shop_days(feed) is not None:
         return iter(())
 
     def feed_wide(gap: FeedGap) -> Problem:
@@ -128,7 +127,7 @@ def _feed_without_delivery_time(feed: FeedInfo, ctx: RuleContext[FeedGapOptions]
             field="delivery",
         )
 
-    return state_gap(ctx.state).finish(feed_wide)
+    return ctx.state.finish(feed_wide)
 
 
 class DeliveryLimitOptions(Section):
@@ -153,17 +152,19 @@ def _describe(days: tuple[int | None, int | None]) -> str:
     return f"{low}-{high} days"
 
 
-@rule(
+@offer_rule(
     "DL002",
     "implausible-delivery-time",
     summary="A delivery time is negative, ends before it starts, or is implausibly long",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=DeliveryLimitOptions,
+    state=dict[str, bool],
     # the shop-wide default is judged on the first offer that relies on it
     across_offers=("delivery_min_days", "delivery_max_days", "delivery_text", "availability_text"),
 )
-def implausible_delivery_time(offer: Offer, ctx: RuleContext[DeliveryLimitOptions]) -> Iterator[Problem]:
+def implausible_delivery_time(
+    offer: Offer, ctx: RuleContext[DeliveryLimitOptions, dict[str, bool]]
+) -> Iterator[Problem]:
     """
     ## What it does
     Reports a delivery time below zero, a range whose minimum is above its maximum («5-2 дні»,

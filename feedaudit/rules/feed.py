@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from feedaudit.model import FeedInfo, FeedIssue, FeedIssueKind, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, feed_issue_rule, feed_rule
 from feedaudit.section import Section
 
 
@@ -19,12 +19,11 @@ def _issues_of(kind: FeedIssueKind, issue: FeedIssue) -> Iterator[Problem]:
         yield Problem(issue.message, line=issue.line, column=issue.column, detail=issue.detail)
 
 
-@rule(
+@feed_issue_rule(
     "FD001",
     "feed-not-well-formed",
     summary="The feed is not well-formed XML; what could be recovered is still audited",
     severity=Severity.ERROR,
-    scope=Scope.FEED_ISSUE,
 )
 def feed_not_well_formed(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -50,12 +49,11 @@ def feed_not_well_formed(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Itera
     yield from _issues_of(FeedIssueKind.NOT_WELL_FORMED, issue)
 
 
-@rule(
+@feed_issue_rule(
     "FD002",
     "feed-encoding-error",
     summary="The feed's bytes do not match its declared encoding",
     severity=Severity.ERROR,
-    scope=Scope.FEED_ISSUE,
 )
 def feed_encoding_error(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -80,12 +78,11 @@ def feed_encoding_error(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterat
     yield from _issues_of(FeedIssueKind.ENCODING, issue)
 
 
-@rule(
+@feed_issue_rule(
     "FD003",
     "unreadable-feed",
     summary="The feed cannot be opened or downloaded",
     severity=Severity.ERROR,
-    scope=Scope.FEED_ISSUE,
 )
 def unreadable_feed(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -110,12 +107,11 @@ def unreadable_feed(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[P
     yield from _issues_of(FeedIssueKind.UNREADABLE, issue)
 
 
-@rule(
+@feed_issue_rule(
     "FD004",
     "unknown-dialect",
     summary="The document is not a product feed dialect feedaudit reads",
     severity=Severity.ERROR,
-    scope=Scope.FEED_ISSUE,
 )
 def unknown_dialect(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -141,12 +137,11 @@ def unknown_dialect(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[P
     yield from _issues_of(FeedIssueKind.UNKNOWN_DIALECT, issue)
 
 
-@rule(
+@feed_rule(
     "FD005",
     "empty-feed",
     summary="The feed holds no offers",
     severity=Severity.ERROR,
-    scope=Scope.FEED,
 )
 def empty_feed(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -172,12 +167,11 @@ def empty_feed(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iterator[Problem]
         yield Problem(f"the {feed.dialect.value} feed holds no offers", line=1)
 
 
-@rule(
+@feed_issue_rule(
     "FD006",
     "feed-size-limit",
     summary="The feed is larger than the size limit; the rest was not read",
     severity=Severity.ERROR,
-    scope=Scope.FEED_ISSUE,
 )
 def feed_size_limit(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -207,12 +201,11 @@ def feed_size_limit(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[P
     yield from _issues_of(FeedIssueKind.SIZE_LIMIT, issue)
 
 
-@rule(
+@feed_issue_rule(
     "FD007",
     "hostile-xml",
     summary="The feed uses entity tricks (XXE, entity expansion bombs)",
     severity=Severity.ERROR,
-    scope=Scope.FEED_ISSUE,
 )
 def hostile_xml(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -237,12 +230,11 @@ def hostile_xml(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Probl
     yield from _issues_of(FeedIssueKind.HOSTILE, issue)
 
 
-@rule(
+@feed_issue_rule(
     "FD999",
     "audit-not-finished",
     summary="feedaudit itself failed on this feed; the findings for it are incomplete",
     severity=Severity.ERROR,
-    scope=Scope.FEED_ISSUE,
 )
 def audit_not_finished(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -306,12 +298,11 @@ def feed_day(text: str | None) -> datetime.date | None:
         return None
 
 
-@rule(
+@feed_rule(
     "FD008",
     "stale-feed",
     summary="The feed's own date is older than the allowed age: its prices and stock are likely stale",
     severity=Severity.WARNING,
-    scope=Scope.FEED,
     options=StaleFeedOptions,
 )
 def stale_feed(feed: FeedInfo, ctx: RuleContext[StaleFeedOptions]) -> Iterator[Problem]:

@@ -117,11 +117,3 @@ def _naming(offer: Offer, problem: Problem) -> Problem:
         column=problem.column,
         offer=offer.ref(),
     )
-
-
-def state_gap(state: dict[str, object]) -> FeedGap:
-    """The rule's `FeedGap` for this feed, made on first use."""
-    gap = state.get("gap")
-    if not isinstance(gap, FeedGap):
-        gap = state["gap"] = FeedGap()
-    return gap

@@ -7,15 +7,14 @@ from array import array
 from collections.abc import Iterator
 
 from feedaudit.model import Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
 
 
-@rule(
+@offer_rule(
     "ID001",
     "missing-offer-id",
     summary="An offer has no id",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def missing_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -41,15 +40,15 @@ def missing_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Prob
         yield Problem("offer has no id", field="offer_id")
 
 
-@rule(
+@offer_rule(
     "ID002",
     "duplicate-offer-id",
     summary="Two offers in one feed share an id",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
+    state=lambda: FirstSeen(),  # noqa: PLW0108 - defined below the rule
     across_offers=("offer_id",),
 )
-def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions, FirstSeen]) -> Iterator[Problem]:
     """
     ## What it does
     Reports an offer whose id was already used by an earlier offer of the same feed, pointing at both
@@ -73,10 +72,7 @@ def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pr
     """
     if offer.offer_id is None:
         return
-    seen: FirstSeen | None = ctx.state.get("seen")
-    if seen is None:
-        seen = ctx.state["seen"] = FirstSeen()
-    first = seen.first_or_add(id_key(offer.offer_id), offer.line_of("offer_id"))
+    first = ctx.state.first_or_add(id_key(offer.offer_id), offer.line_of("offer_id"))
     if first is None:
         return
     yield Problem(

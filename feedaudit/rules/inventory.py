@@ -8,14 +8,16 @@ compared through the feed's own `<currencies>` rates.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import Field
 
 from feedaudit.inventory.columns import currency_code
 from feedaudit.model import Availability, FeedInfo, InventoryItem, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, inventory_rule, offer_inventory_rule
 from feedaudit.section import Section
 
 CENT = Decimal("0.01")
@@ -47,13 +49,18 @@ class DriftOptions(Tolerance):
         default_factory=dict, description="Per marketplace profile: its own absolute / percent."
     )
 
-    def for_feed(self, ctx: RuleContext[DriftOptions]) -> Tolerance:
-        """The tolerance for this feed's profile (worked out once per feed)."""
-        tolerance: Tolerance | None = ctx.state.get("tolerance")
-        if tolerance is None:
-            name = ctx.profile
-            tolerance = ctx.state["tolerance"] = self.profiles.get(name, self) if name else self
-        return tolerance
+    def for_profile(self, profile: str | None) -> Tolerance:
+        """The tolerance for a feed of this (effective) marketplace profile."""
+        return self.profiles.get(profile, self) if profile else self
+
+
+@dataclass(slots=True)
+class _Currencies:
+    """What inventory-price-drift keeps of one feed: the currency codes it resolved, and the currency
+    pairs it refused to compare (told once per feed)."""
+
+    codes: dict[str | None, str | None] = dataclasses.field(default_factory=dict)
+    refused: set[tuple[str, str]] = dataclasses.field(default_factory=set)
 
 
 class AvailabilityOptions(Section):
@@ -118,17 +125,17 @@ def _availability_detail(offer: Offer, item: InventoryItem) -> tuple[str, str]:
     return field, ", ".join(part for part in parts if part)
 
 
-@rule(
+@offer_inventory_rule(
     "IV001",
     "inventory-price-drift",
     summary="The feed's price differs from the inventory's beyond the tolerance",
     severity=Severity.ERROR,
-    scope=Scope.OFFER_INVENTORY,
     options=DriftOptions,
+    state=_Currencies,
     across_offers=("price", "price_text", "currency"),  # a refused currency pair is told once per feed
 )
 def inventory_price_drift(
-    offer: Offer, item: InventoryItem | None, ctx: RuleContext[DriftOptions]
+    offer: Offer, item: InventoryItem | None, ctx: RuleContext[DriftOptions, _Currencies]
 ) -> Iterator[Problem]:
     """
     ## What it does
@@ -166,7 +173,7 @@ def inventory_price_drift(
     """
     if item is None or offer.price is None or item.price is None:
         return
-    currencies: dict[str | None, str | None] = ctx.state.setdefault("currencies", {})
+    currencies = ctx.state.codes
     if offer.currency not in currencies:
         currencies[offer.currency] = offer_currency(offer, ctx.feed)
     if item.currency not in currencies:
@@ -177,7 +184,7 @@ def inventory_price_drift(
     if feed_currency and stock_currency and feed_currency != stock_currency:
         rate_from, rate_to = feed_rate(ctx.feed, stock_currency), feed_rate(ctx.feed, feed_currency)
         if rate_from is None or rate_to is None:
-            refused: set[tuple[str, str]] = ctx.state.setdefault("refused", set())
+            refused = ctx.state.refused
             if (stock_currency, feed_currency) in refused:
                 return
             refused.add((stock_currency, feed_currency))
@@ -192,7 +199,7 @@ def inventory_price_drift(
         expected = (item.price * rate_from / rate_to).quantize(CENT)
         converted = f"{_amount(item.price, stock_currency)} at the feed's rates; "
     currency = feed_currency or stock_currency
-    if ctx.options.for_feed(ctx).allows(offer.price, expected):
+    if ctx.options.for_profile(ctx.profile).allows(offer.price, expected):
         return
     change = ""
     if expected:
@@ -206,12 +213,11 @@ def inventory_price_drift(
     )
 
 
-@rule(
+@offer_inventory_rule(
     "IV002",
     "inventory-availability-drift",
     summary="The feed says in stock while the inventory has none",
     severity=Severity.ERROR,
-    scope=Scope.OFFER_INVENTORY,
     options=AvailabilityOptions,
 )
 def inventory_availability_drift(
@@ -264,12 +270,11 @@ def inventory_availability_drift(
         )
 
 
-@rule(
+@offer_inventory_rule(
     "IV003",
     "inventory-quantity-drift",
     summary="The feed's quantity differs from the inventory's beyond the tolerance",
     severity=Severity.WARNING,
-    scope=Scope.OFFER_INVENTORY,
     options=DriftOptions,
 )
 def inventory_quantity_drift(
@@ -303,7 +308,7 @@ def inventory_quantity_drift(
     """
     if item is None or offer.quantity is None or item.quantity is None:
         return
-    if ctx.options.for_feed(ctx).allows(Decimal(offer.quantity), Decimal(item.quantity)):
+    if ctx.options.for_profile(ctx.profile).allows(Decimal(offer.quantity), Decimal(item.quantity)):
         return
     yield Problem(
         f"quantity {offer.quantity} differs from the inventory's {item.quantity} ({_where(item)})",
@@ -313,12 +318,11 @@ def inventory_quantity_drift(
     )
 
 
-@rule(
+@offer_inventory_rule(
     "IV004",
     "offer-not-in-inventory",
     summary="An offer has no row in the inventory",
     severity=Severity.WARNING,
-    scope=Scope.OFFER_INVENTORY,
 )
 def offer_not_in_inventory(offer: Offer, item: InventoryItem | None, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -357,12 +361,11 @@ def offer_not_in_inventory(offer: Offer, item: InventoryItem | None, ctx: RuleCo
     yield Problem(f"{label} {key!r} has no row in {source}", field=field, value=key)
 
 
-@rule(
+@inventory_rule(
     "IV005",
     "in-stock-item-missing-from-feed",
     summary="An item in stock in the inventory has no offer in the feed",
     severity=Severity.WARNING,
-    scope=Scope.INVENTORY,
 )
 def in_stock_item_missing_from_feed(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -404,12 +407,11 @@ def in_stock_item_missing_from_feed(feed: FeedInfo, ctx: RuleContext[NoOptions])
         )
 
 
-@rule(
+@inventory_rule(
     "IV006",
     "duplicate-inventory-key",
     summary="Two inventory rows share a key",
     severity=Severity.WARNING,
-    scope=Scope.INVENTORY,
 )
 def duplicate_inventory_key(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -446,12 +448,11 @@ def duplicate_inventory_key(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iter
         )
 
 
-@rule(
+@inventory_rule(
     "IV007",
     "invalid-inventory-value",
     summary="An inventory cell is not a usable price or quantity",
     severity=Severity.WARNING,
-    scope=Scope.INVENTORY,
 )
 def invalid_inventory_value(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """

@@ -19,7 +19,7 @@ from pydantic import Field
 from feedaudit import lexicon
 from feedaudit.feeds.prices import currency_code
 from feedaudit.model import Availability, Condition, InventoryItem, Listing, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, listing_rule, offer_listing_rule
 from feedaudit.section import Section
 from feedaudit.text import first_phrase, normalise
 
@@ -49,12 +49,11 @@ def _fetched(listing: Listing) -> bool:
     return listing.error is None and listing.status is not None and 200 <= listing.status < 300
 
 
-@rule(
+@listing_rule(
     "LS001",
     "page-unreachable",
     summary="The product page cannot be fetched",
     severity=Severity.ERROR,
-    scope=Scope.LISTING,
 )
 def page_unreachable(listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -87,12 +86,11 @@ def page_unreachable(listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[
         )
 
 
-@rule(
+@listing_rule(
     "LS002",
     "page-gone",
     summary="The product page is gone (404 / 410) or redirects to the home page",
     severity=Severity.ERROR,
-    scope=Scope.LISTING,
 )
 def page_gone(listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -133,12 +131,11 @@ def _is_home(url: str | None) -> bool:
     return not parts.query and parts.path.strip("/") in {"", "ua", "ru", "uk", "en"}
 
 
-@rule(
+@listing_rule(
     "LS003",
     "page-placeholder-text",
     summary="The product page shows a placeholder instead of a price or availability",
     severity=Severity.ERROR,
-    scope=Scope.LISTING,
 )
 def page_placeholder_text(listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -183,12 +180,11 @@ def page_placeholder_text(listing: Listing, ctx: RuleContext[NoOptions]) -> Iter
         yield Problem("page price is 0", field="price", value=listing.price_text or "0", url=listing.url, actual="0")
 
 
-@rule(
+@listing_rule(
     "LS004",
     "missing-structured-price",
     summary="The product page has no machine-readable price",
     severity=Severity.WARNING,
-    scope=Scope.LISTING,
 )
 def missing_structured_price(listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -229,12 +225,11 @@ def missing_structured_price(listing: Listing, ctx: RuleContext[NoOptions]) -> I
         )
 
 
-@rule(
+@listing_rule(
     "LS005",
     "malformed-structured-data",
     summary="A JSON-LD block on the product page is empty or not valid JSON",
     severity=Severity.WARNING,
-    scope=Scope.LISTING,
 )
 def malformed_structured_data(listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -335,12 +330,11 @@ def _price_problem(
     )
 
 
-@rule(
+@offer_listing_rule(
     "LS006",
     "page-price-mismatch",
     summary="The product page shows another price than the feed",
     severity=Severity.ERROR,
-    scope=Scope.OFFER_LISTING,
     options=PriceTolerance,
 )
 def page_price_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[PriceTolerance]) -> Iterator[Problem]:
@@ -382,12 +376,11 @@ def _stock_class(availability: Availability | None) -> str | None:
     return None if availability is None else _STOCK_CLASS.get(availability)
 
 
-@rule(
+@offer_listing_rule(
     "LS007",
     "page-availability-mismatch",
     summary="The product page shows other availability than the feed",
     severity=Severity.ERROR,
-    scope=Scope.OFFER_LISTING,
 )
 def page_availability_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -428,12 +421,11 @@ def page_availability_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[
     )
 
 
-@rule(
+@offer_listing_rule(
     "LS008",
     "page-condition-mismatch",
     summary="The product page states another condition than the feed",
     severity=Severity.WARNING,
-    scope=Scope.OFFER_LISTING,
 )
 def page_condition_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -480,12 +472,11 @@ def _inventory_state(item: InventoryItem) -> Availability | None:
     return None
 
 
-@rule(
+@offer_listing_rule(
     "LS009",
     "page-inventory-mismatch",
     summary="The product page shows another price or availability than the inventory",
     severity=Severity.ERROR,
-    scope=Scope.OFFER_LISTING,
     options=PriceTolerance,
 )
 def page_inventory_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[PriceTolerance]) -> Iterator[Problem]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import RuleContext, Scope, rule
+from feedaudit.rules.base import RuleContext, offer_rule
 from feedaudit.rules.price_stats import OTHER, CategoryPrices, FeedPrices, Priced
 from feedaudit.section import Section
 
@@ -26,17 +26,17 @@ class PriceOutlierOptions(Section):
     )
 
 
-@rule(
+@offer_rule(
     "PR005",
     "price-outlier",
     summary="A price is far from every other price of its category in the feed",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=PriceOutlierOptions,
+    state=lambda: FeedPrices(with_whole=False),
     across_offers=("price", "category", "currency", "quantity"),
     finish=lambda feed, ctx: _outliers(feed, ctx),  # noqa: PLW0108 - defined below the rule
 )
-def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions]) -> Iterator[Problem]:
+def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions, FeedPrices]) -> Iterator[Problem]:
     """
     ## What it does
     Once the whole feed is read, reports a price that stands apart from its category's prices (same
@@ -71,20 +71,14 @@ def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions]) -> Iterat
     ```
     """
     if offer.price is not None and offer.price > 0:
-        prices: FeedPrices | None = ctx.state.get("prices")
-        if prices is None:
-            prices = ctx.state["prices"] = FeedPrices(with_whole=False)
         priced = Priced(offer.price, offer.line_of("price"), offer.ref(), offer.quantity)
-        prices.add(offer.category, offer.currency, priced)
+        ctx.state.add(offer.category, offer.currency, priced)
     return iter(())
 
 
-def _outliers(feed: FeedInfo, ctx: RuleContext[PriceOutlierOptions]) -> Iterator[Problem]:
-    prices: FeedPrices | None = ctx.state.get("prices")
-    if prices is None:
-        return
+def _outliers(feed: FeedInfo, ctx: RuleContext[PriceOutlierOptions, FeedPrices]) -> Iterator[Problem]:
     options = ctx.options
-    for (category, _currency), summary in prices.categories.items():
+    for (category, _currency), summary in ctx.state.categories.items():
         if category == OTHER or summary.count < options.min_offers:
             continue
         median = summary.quantile(0.5)

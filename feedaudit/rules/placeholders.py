@@ -6,6 +6,7 @@ Only price, availability and quantity values are read here (never descriptions, 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from feedaudit.model import Offer, OfferRef, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
 from feedaudit.rules.price_stats import FeedPrices, Priced
 from feedaudit.section import Section
 from feedaudit.text import availability_placeholder, price_placeholder, quantity_placeholder
@@ -22,12 +23,11 @@ from feedaudit.text import availability_placeholder, price_placeholder, quantity
 _PRICE_FIELDS = (("price", "price"), ("old_price", "old price"))
 
 
-@rule(
+@offer_rule(
     "PH001",
     "placeholder-price",
     summary="A price field holds placeholder text instead of a price",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def placeholder_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -85,24 +85,35 @@ _MIN_CATEGORY = 5  # fewer other prices than this in a category: the whole feed 
 _MAX_CANDIDATES = 10_000
 
 
-def _sentinels(ctx: RuleContext[SentinelPriceOptions]) -> frozenset[Decimal]:
-    found: frozenset[Decimal] | None = ctx.state.get("sentinels")
+@dataclass(slots=True)
+class _SentinelPrices:
+    """What sentinel-price keeps of one feed: its prices (counts per category suffice here: no extremes),
+    the sentinel values seen per category, and the offers to judge at the end."""
+
+    prices: FeedPrices = dataclasses.field(default_factory=lambda: FeedPrices(extremes=False))
+    repeats: dict[Decimal, dict[str, int]] = dataclasses.field(default_factory=dict)
+    candidates: list[_Candidate] = dataclasses.field(default_factory=list)
+    sentinels: frozenset[Decimal] | None = None  # the options' sentinels as a set, made on first use
+
+
+def _sentinels(ctx: RuleContext[SentinelPriceOptions, _SentinelPrices]) -> frozenset[Decimal]:
+    found = ctx.state.sentinels
     if found is None:
-        found = ctx.state["sentinels"] = frozenset(ctx.options.sentinels)
+        found = ctx.state.sentinels = frozenset(ctx.options.sentinels)
     return found
 
 
-@rule(
+@offer_rule(
     "PH002",
     "sentinel-price",
     summary="A price is a sentinel number (0, 1, 9999, 99999…) rather than a real price",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=SentinelPriceOptions,
+    state=_SentinelPrices,
     across_offers=("price", "price_text", "old_price", "old_price_text", "category", "currency"),
     finish=lambda feed, ctx: _sentinels_in_feed(ctx),
 )
-def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iterator[Problem]:
+def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions, _SentinelPrices]) -> Iterator[Problem]:
     """
     ## What it does
     Reports a price equal to one of the configured sentinels: by default 0, 0.01, 1, 9999, 99999,
@@ -146,21 +157,18 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions]) -> Iter
     sentinels = _sentinels(ctx)
     price = offer.price
     if price is not None and price > 0:
-        prices: FeedPrices | None = ctx.state.get("prices")
-        if prices is None:  # counts per category suffice here: no extremes
-            prices = ctx.state["prices"] = FeedPrices(extremes=False)
-        prices.add(offer.category, offer.currency, Priced(price, offer.line_of("price"), None))
+        ctx.state.prices.add(offer.category, offer.currency, Priced(price, offer.line_of("price"), None))
     listed = price is not None and price in sentinels
     if price is not None and (listed or _round_placeholder(price)):
         marked_down = price > 1 and offer.old_price is not None and offer.old_price > price
         if price <= 1:
             yield Problem(f"price {offer.price_text} is a sentinel, not a real price", field="price")
         elif not marked_down:
-            by_category: dict[str, int] = ctx.state.setdefault("repeats", {}).setdefault(price, {})
+            by_category = ctx.state.repeats.setdefault(price, {})
             category = offer.category or ""
             if category in by_category or len(by_category) < _UNRELATED_CATEGORIES:
                 by_category[category] = by_category.get(category, 0) + 1
-            candidates: list[_Candidate] = ctx.state.setdefault("candidates", [])
+            candidates = ctx.state.candidates
             if len(candidates) < _MAX_CANDIDATES:
                 line = offer.line_of("price")
                 text = offer.price_text or ""
@@ -194,12 +202,10 @@ def _round_placeholder(price: Decimal) -> bool:
     return _ROUND.fullmatch(format(price.normalize(), "f")) is not None
 
 
-def _sentinels_in_feed(ctx: RuleContext[SentinelPriceOptions]) -> Iterator[Problem]:
+def _sentinels_in_feed(ctx: RuleContext[SentinelPriceOptions, _SentinelPrices]) -> Iterator[Problem]:
     """Judge each kept sentinel-valued price against the feed's own prices."""
-    prices: FeedPrices | None = ctx.state.get("prices")
-    repeats: dict[Decimal, dict[str, int]] = ctx.state.get("repeats", {})
-    for candidate in ctx.state.get("candidates", []):
-        assert prices is not None  # a candidate's price was added to the summary
+    prices, repeats = ctx.state.prices, ctx.state.repeats
+    for candidate in ctx.state.candidates:
         by_category = repeats.get(candidate.price, {})
         same_here = by_category.get(candidate.category, 0)
         context = prices.category(candidate.category, candidate.currency)
@@ -223,12 +229,11 @@ def _sentinels_in_feed(ctx: RuleContext[SentinelPriceOptions]) -> Iterator[Probl
         )
 
 
-@rule(
+@offer_rule(
     "PH003",
     "placeholder-availability",
     summary="The availability field holds placeholder text instead of a stock status",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def placeholder_availability(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -268,12 +273,11 @@ class SentinelStockOptions(Section):
     )
 
 
-@rule(
+@offer_rule(
     "PH004",
     "sentinel-stock",
     summary="A stock quantity is a sentinel (9999, 99999…) or a word, not a count",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=SentinelStockOptions,
 )
 def sentinel_stock(offer: Offer, ctx: RuleContext[SentinelStockOptions]) -> Iterator[Problem]:

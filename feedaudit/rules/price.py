@@ -9,16 +9,15 @@ from decimal import Decimal
 
 from feedaudit.feeds.prices import PriceKind, PriceReading, read_price
 from feedaudit.model import Offer, OfferRef, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
 from feedaudit.text import price_placeholder
 
 
-@rule(
+@offer_rule(
     "PR001",
     "old-price-not-higher",
     summary="The old (crossed-out) price is not higher than the price",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def old_price_not_higher(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -49,12 +48,11 @@ def old_price_not_higher(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[
         )
 
 
-@rule(
+@offer_rule(
     "PR002",
     "price-not-a-number",
     summary="A price field holds text that is neither a number nor a placeholder",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def price_not_a_number(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -93,12 +91,11 @@ def price_not_a_number(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pr
             yield Problem(f'{label} "{text}" is not a number', field=field)
 
 
-@rule(
+@offer_rule(
     "PR003",
     "missing-price",
     summary="The offer has no price",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def missing_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -161,16 +158,16 @@ class _Separators:
         return "neither its currency nor the feed's other prices say which"
 
 
-@rule(
+@offer_rule(
     "PR004",
     "ambiguous-price",
     summary="A price reads as two different amounts and nothing in the feed says which",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
+    state=_Separators,
     across_offers=("price", "price_text", "old_price", "old_price_text", "currency"),
     finish=lambda feed, ctx: _ambiguous_in_feed(ctx),
 )
-def ambiguous_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
+def ambiguous_price(offer: Offer, ctx: RuleContext[NoOptions, _Separators]) -> Iterator[Problem]:
     """
     ## What it does
     Reports a price such as `16,500` or `1.299` (one `,` or `.` followed by exactly three digits)
@@ -202,7 +199,7 @@ def ambiguous_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Probl
     <offer id="TV-55"><price>16500</price><currencyId>UAH</currencyId></offer>
     ```
     """
-    seen: _Separators = ctx.state.setdefault("separators", _Separators())
+    seen = ctx.state
     for field_name, label, text in (
         ("price", "price", offer.price_text),
         ("old_price", "old price", offer.old_price_text),
@@ -218,10 +215,8 @@ def ambiguous_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Probl
             yield _ambiguity(label, text, reading, "the feed has too many such prices to weigh", field_name)
 
 
-def _ambiguous_in_feed(ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
-    seen: _Separators | None = ctx.state.get("separators")
-    if seen is None:
-        return
+def _ambiguous_in_feed(ctx: RuleContext[NoOptions, _Separators]) -> Iterator[Problem]:
+    seen = ctx.state
     for field_name, label, text, line, ref, reading in seen.kept:
         why = seen.verdict(reading)
         if why is not None:
@@ -234,12 +229,11 @@ def _ambiguity(label: str, text: str, reading: PriceReading, why: str, field_nam
     return Problem(f'{label} "{text}" reads as {grouped} or as {decimal}: {why}', field=field_name)
 
 
-@rule(
+@offer_rule(
     "PR006",
     "negative-price",
     summary="A price or old price is below zero",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def negative_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """

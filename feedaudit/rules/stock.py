@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from feedaudit.model import Availability, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
+from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
 
 _ON_ORDER = (Availability.BACKORDER, Availability.PREORDER)
 
 
-@rule(
+@offer_rule(
     "ST001",
     "availability-contradicts-quantity",
     summary="The availability contradicts the stock quantity (in stock with 0, out of stock with 50)",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def availability_contradicts_quantity(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -55,12 +54,11 @@ def availability_contradicts_quantity(offer: Offer, ctx: RuleContext[NoOptions])
     yield Problem(f'availability "{offer.availability_text}" {problem}', field="availability")
 
 
-@rule(
+@offer_rule(
     "ST002",
     "negative-quantity",
     summary="A stock quantity is below zero",
     severity=Severity.ERROR,
-    scope=Scope.OFFER,
 )
 def negative_quantity(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """

@@ -12,8 +12,8 @@ from decimal import Decimal
 from pydantic import Field
 
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, Scope, rule
-from feedaudit.rules.gaps import FeedGap, FeedGapOptions, state_gap
+from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
+from feedaudit.rules.gaps import FeedGap, FeedGapOptions
 from feedaudit.section import Section
 from feedaudit.text import WarrantyKind, WarrantyReading, read_warranty, warranty_in_text
 
@@ -28,17 +28,17 @@ class MissingWarrantyOptions(FeedGapOptions):
     description: bool = Field(default=True, description="Accept a warranty stated in the description.")
 
 
-@rule(
+@offer_rule(
     "WR001",
     "missing-warranty",
     summary="The offer says nothing about warranty",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
     options=MissingWarrantyOptions,
+    state=FeedGap,
     across_offers=("warranty_text", "warranty_months", "name", "other_names", "description", "other_descriptions"),
     finish=lambda feed, ctx: _feed_without_warranty(feed, ctx),  # noqa: PLW0108 - defined below the rule
 )
-def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> Iterator[Problem]:
+def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions, FeedGap]) -> Iterator[Problem]:
     """
     ## What it does
     Reports an offer with no warranty information at all: no warranty field (YML
@@ -86,14 +86,13 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions]) -> 
         if not stated:
             yield problem
         return
-    gap = state_gap(ctx.state)
     if stated:
-        gap.offer_states_it()
+        ctx.state.offer_states_it()
     else:
-        gap.offer_lacks_it(offer, problem)
+        ctx.state.offer_lacks_it(offer, problem)
 
 
-def _feed_without_warranty(feed: FeedInfo, ctx: RuleContext[MissingWarrantyOptions]) -> Iterator[Problem]:
+def _feed_without_warranty(feed: FeedInfo, ctx: RuleContext[MissingWarrantyOptions, FeedGap]) -> Iterator[Problem]:
     def feed_wide(gap: FeedGap) -> Problem:
         which = "no offer of the feed gives" if not gap.stated else "most offers of the feed give no"
         return Problem(
@@ -102,15 +101,14 @@ def _feed_without_warranty(feed: FeedInfo, ctx: RuleContext[MissingWarrantyOptio
             field="warranty",
         )
 
-    return state_gap(ctx.state).finish(feed_wide) if "gap" in ctx.state else iter(())
+    return ctx.state.finish(feed_wide)
 
 
-@rule(
+@offer_rule(
     "WR002",
     "return-period-as-warranty",
     summary="The warranty field holds a returns or exchange policy, not a warranty",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
 )
 def return_period_as_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -143,12 +141,11 @@ def return_period_as_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iter
         yield Problem(f'warranty "{offer.warranty_text}" is a returns policy, not a warranty', field="warranty")
 
 
-@rule(
+@offer_rule(
     "WR003",
     "unparseable-warranty",
     summary="The warranty text cannot be read as a period, a kind of warranty or 'no warranty'",
     severity=Severity.WARNING,
-    scope=Scope.OFFER,
 )
 def unparseable_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -184,12 +181,11 @@ class StatutoryPeriodOptions(Section):
 _DAYS_PER_MONTH = Decimal(30)
 
 
-@rule(
+@offer_rule(
     "WR004",
     "warranty-equals-return-period",
     summary="The warranty is exactly the statutory 14-day exchange period, most likely a returns policy",
     severity=Severity.INFO,
-    scope=Scope.OFFER,
     options=StatutoryPeriodOptions,
 )
 def warranty_equals_return_period(offer: Offer, ctx: RuleContext[StatutoryPeriodOptions]) -> Iterator[Problem]:
