@@ -95,20 +95,17 @@ def missing_delivery_time(offer: Offer, ctx: RuleContext[FeedGapOptions, FeedGap
     """
     if _shop_days(ctx.feed) is not None or offer.availability is Availability.OUT_OF_STOCK:
         return
-    stated = _offer_days(offer) is not None
+    if _offer_days(offer) is not None:
+        ctx.state.offer_states_it()
+        return
     if offer.delivery_text:
         message = f'delivery terms "{offer.delivery_text}" state no time, and the feed gives no shop-wide default'
     else:
         message = "the offer's delivery fields state no delivery time, and the feed gives no shop-wide default"
-    problem = Problem(message, field="delivery", value=offer.delivery_text)
     if ctx.options.per_offer:
-        if not stated:
-            yield problem
-        return
-    if stated:
-        ctx.state.offer_states_it()
+        yield Problem(message, field="delivery", value=offer.delivery_text)
     else:
-        ctx.state.offer_lacks_it(offer, problem)
+        ctx.state.offer_lacks_it(offer, message, "delivery", offer.delivery_text)
 
 
 def _feed_without_delivery_time(feed: FeedInfo, ctx: RuleContext[FeedGapOptions, FeedGap]) -> Iterator[Problem]:

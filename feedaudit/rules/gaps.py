@@ -22,10 +22,10 @@ from typing import IO
 
 from pydantic import Field
 
-from feedaudit.model import Offer, Problem
+from feedaudit.model import Offer, OfferRef, Problem
 from feedaudit.section import Section
 
-IN_MEMORY = 2_000  # held problems kept in memory before the rest go to a temporary file
+IN_MEMORY = 2_000  # held problems kept in memory; every full chunk goes to a temporary file
 
 
 class FeedGapOptions(Section):
@@ -35,33 +35,39 @@ class FeedGapOptions(Section):
     )
 
 
+# what is kept of one held problem: message, field, value, line, and the offer's id, identity, name,
+# line and column (a tuple pickles in a fraction of the time a Problem takes)
+_Held = tuple[str, str | None, str | None, int, str | None, str | None, str | None, int, int | None]
+
+
 class FeedGap:
     """The held-back problems of one rule for one feed (kept in the rule's `ctx.state`)."""
 
-    __slots__ = ("_held", "_spill", "first", "missing", "stated")
+    __slots__ = ("_held", "_spill", "first_line", "missing", "stated")
 
     def __init__(self) -> None:
         self.stated = 0  # offers that state the fact
         self.missing = 0  # offers that do not
-        self.first: Problem | None = None
-        self._held: list[Problem] = []
-        self._spill: IO[bytes] | None = None
+        self.first_line: int | None = None  # of the first offer that does not
+        self._held: list[_Held] = []
+        self._spill: IO[bytes] | None = None  # earlier held problems, in chunks of IN_MEMORY
 
     def offer_states_it(self) -> None:
         self.stated += 1
 
-    def offer_lacks_it(self, offer: Offer, problem: Problem) -> None:
-        """Hold `problem` (about `offer`) back until the end of the feed."""
+    def offer_lacks_it(self, offer: Offer, message: str, field: str, value: str | None) -> None:
+        """Hold back the problem `message` about `offer` (at its `field`) until the end of the feed."""
         self.missing += 1
-        named = _naming(offer, problem)
-        if self.first is None:
-            self.first = named
-        if len(self._held) < IN_MEMORY:
-            self._held.append(named)
-            return
-        if self._spill is None:
-            self._spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed when released
-        pickle.dump(named, self._spill, protocol=pickle.HIGHEST_PROTOCOL)
+        line = offer.line_of(field)
+        if self.first_line is None:
+            self.first_line = line
+        ref = offer.ref()
+        self._held.append((message, field, value, line, ref.offer_id, ref.identity, ref.name, ref.line, ref.column))
+        if len(self._held) >= IN_MEMORY:
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed when released or dropped
+            pickle.dump(self._held, self._spill, protocol=pickle.HIGHEST_PROTOCOL)
+            self._held = []
 
     @property
     def feed_wide(self) -> bool:
@@ -74,22 +80,24 @@ class FeedGap:
             self._drop()
             yield feed_wide(self)
             return
-        yield from self._release()
+        for held in self._release():
+            message, field, value, line, offer_id, identity, name, offer_line, column = held
+            offer = OfferRef(offer_id, identity, name, offer_line, column)
+            yield Problem(message, field=field, value=value, line=line, offer=offer)
 
-    def _release(self) -> Iterator[Problem]:
+    def _release(self) -> Iterator[_Held]:
+        spill, self._spill = self._spill, None
+        if spill is not None:
+            with spill:
+                spill.seek(0)
+                while True:
+                    try:
+                        chunk: list[_Held] = pickle.load(spill)  # our own file, written above in this run
+                    except EOFError:
+                        break
+                    yield from chunk
         held, self._held = self._held, []
         yield from held
-        spill, self._spill = self._spill, None
-        if spill is None:
-            return
-        with spill:
-            spill.seek(0)
-            while True:
-                try:
-                    problem = pickle.load(spill)  # our own file, written above in this run
-                except EOFError:
-                    break
-                yield problem
 
     def _drop(self) -> None:
         self._held = []
@@ -101,19 +109,5 @@ class FeedGap:
         """How many offers lack the fact, of how many, and where the first is: for the feed's message."""
         total = self.missing + self.stated
         share = f"all {total} offers" if not self.stated else f"{self.missing} of {total} offers"
-        first = f", the first on line {self.first.line}" if self.first is not None else ""
+        first = f", the first on line {self.first_line}" if self.first_line is not None else ""
         return f"{share}{first}"
-
-
-def _naming(offer: Offer, problem: Problem) -> Problem:
-    """`problem` as the end-of-feed step reports it: naming its offer, with the line and value the
-    engine would have given it while the offer was at hand."""
-    line = problem.line if problem.line is not None else offer.line_of(problem.field)
-    return Problem(
-        problem.message,
-        field=problem.field,
-        value=problem.value,
-        line=line,
-        column=problem.column,
-        offer=offer.ref(),
-    )

@@ -24,6 +24,9 @@ def _reading(offer: Offer) -> WarrantyReading | None:
     return read_warranty(offer.warranty_text, offer.warranty_months)
 
 
+NO_WARRANTY = "the offer gives no warranty information (not even 'no warranty')"
+
+
 class MissingWarrantyOptions(FeedGapOptions):
     description: bool = Field(default=True, description="Accept a warranty stated in the description.")
 
@@ -79,17 +82,12 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions, Feed
         or any(warranty_in_text(name) for name in offer.names)
         or (ctx.options.description and any(warranty_in_text(text) for text in offer.descriptions))
     )
-    problem = Problem(
-        "the offer gives no warranty information (not even 'no warranty')", field="warranty", value=offer.warranty_text
-    )
-    if ctx.options.per_offer:
-        if not stated:
-            yield problem
-        return
     if stated:
         ctx.state.offer_states_it()
+    elif ctx.options.per_offer:
+        yield Problem(NO_WARRANTY, field="warranty", value=offer.warranty_text)
     else:
-        ctx.state.offer_lacks_it(offer, problem)
+        ctx.state.offer_lacks_it(offer, NO_WARRANTY, "warranty", offer.warranty_text)
 
 
 def _feed_without_warranty(feed: FeedInfo, ctx: RuleContext[MissingWarrantyOptions, FeedGap]) -> Iterator[Problem]:

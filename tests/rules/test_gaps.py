@@ -17,7 +17,7 @@ def _offer(number: int) -> Offer:
 
 def _lacking(gap: FeedGap, numbers: range) -> None:
     for number in numbers:
-        gap.offer_lacks_it(_offer(number), Problem("none", field="warranty"))
+        gap.offer_lacks_it(_offer(number), "none", "warranty", None)
 
 
 def _stating(gap: FeedGap, count: int) -> None:
@@ -42,7 +42,7 @@ def test_offers_that_differ_from_their_feed_come_back_in_feed_order_from_memory_
     gap = FeedGap()
     _lacking(gap, range(1, 11))
     _stating(gap, 11)
-    assert len(gap._held) == 3
+    assert len(gap._held) == 1  # 10 held: three chunks of 3 in the file, one in memory
     assert _spilled(gap)
     released = list(gap.finish(_feed_wide))
     assert [p.offer.offer_id for p in released if p.offer] == [str(n) for n in range(1, 11)]
@@ -73,6 +73,6 @@ def test_one_offer_alone_keeps_its_own_finding() -> None:
 def test_what_a_long_feed_keeps_in_memory_is_bounded() -> None:
     gap = FeedGap()
     _lacking(gap, range(1, 2001))
-    assert len(gap._held) == 3
+    assert len(gap._held) < 3
     assert gap.missing == 2000
     assert [p.message for p in gap.finish(_feed_wide)] == ["all 2000 offers, the first on line 1"]
