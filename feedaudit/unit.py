@@ -104,6 +104,7 @@ class FeedAudit:
                 timeout=settings.timeout,
                 deadline=settings.feed_deadline,
                 allow_private=settings.listings.private_networks(),
+                max_ratio=settings.limits.max_compression_ratio,
             ),
             marketplace=settings.profile,
             on_progress=on_progress,

@@ -20,6 +20,12 @@ class ReadLimits(Section):
     max_field_bytes: int = Field(
         default=4 * 1024**2, gt=0, description="Bytes of one field's text, or of one tag with its attributes."
     )
+    max_compression_ratio: int = Field(
+        default=250,
+        gt=1,
+        description="How many times its compressed size a gzip, deflate or brotli feed may decode to (judged past "
+        "its first MiB; real feeds stay under 60).",
+    )
     max_preamble_bytes: int = Field(
         default=8 * 1024**2, gt=0, description="Bytes before the root element (XML declaration, DOCTYPE, comments)."
     )

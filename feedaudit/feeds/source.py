@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from feedaudit.listings.guard import Deadline, Guard
 
-from feedaudit.decoding import ACCEPT_ENCODING, ContentDecoder, DecodedReader, DecodingError
+from feedaudit.decoding import ACCEPT_ENCODING, MAX_RATIO, RATIO_FLOOR, ContentDecoder, DecodedReader, DecodingError
 from feedaudit.errors import SourceError
 
 DEFAULT_MAX_BYTES = 8 * 1024**3  # 8 GiB decompressed; Google's own per-file cap is 4 GB
@@ -50,6 +50,7 @@ class SourceOptions:
     user_agent: str = "feedaudit"
     deadline: float = DEFAULT_DEADLINE  # seconds a download may wait on the network (see `guard.Deadline`)
     allow_private: bool | Sequence[IPv4Network | IPv6Network] = False  # non-public addresses let through
+    max_ratio: int = MAX_RATIO  # decoded bytes per compressed byte (see `decoding`)
 
 
 class Source(io.RawIOBase):
@@ -197,9 +198,10 @@ def open_source(spec: str, options: SourceOptions | None = None) -> Source:
         head = raw.read(4)
         raw = Prefixed(head, raw)
         if head.startswith(GZIP_MAGIC):
-            raw = _Decoded(raw, ContentDecoder("gzip", max_output=options.max_bytes + CHUNK), name)
+            decoder = ContentDecoder("gzip", max_output=options.max_bytes + CHUNK, max_ratio=options.max_ratio)
+            raw = _Decoded(raw, decoder, name)
         elif head.startswith(ZIP_MAGIC):
-            raw = _open_zip_member(spec, raw, name, closers, options.max_bytes)
+            raw = _open_zip_member(spec, raw, name, closers, options.max_bytes, options.max_ratio)
     except OSError as exc:
         for closer in closers:
             closer.close()
@@ -247,7 +249,9 @@ def _open_url(
     if response.status_code >= 400:
         raise SourceError(f"cannot fetch {url}: HTTP {response.status_code} {response.reason_phrase}")
     try:
-        decoder = ContentDecoder(response.headers.get("content-encoding"), max_output=options.max_bytes + CHUNK)
+        decoder = ContentDecoder(
+            response.headers.get("content-encoding"), max_output=options.max_bytes + CHUNK, max_ratio=options.max_ratio
+        )
     except DecodingError as exc:
         raise SourceError(f"cannot fetch {url}: {exc}") from exc
     length = response.headers.get("content-length")
@@ -292,6 +296,7 @@ def _open_zip_member(
     name: str,
     closers: list[IO[bytes] | httpx.Response | httpx.Client],
     max_bytes: int,
+    max_ratio: int,
 ) -> Readable:
     """The first XML member of a zip archive. Needs a seekable file, so URLs and stdin are spooled."""
     if spec != "-" and not is_url(spec):
@@ -307,7 +312,13 @@ def _open_zip_member(
     xml_members = [m for m in members if m.filename.lower().endswith((".xml", ".yml"))] or members
     if not xml_members:
         raise SourceError(f"{name}: zip archive holds no files")
-    member = archive.open(xml_members[0])
+    info = xml_members[0]
+    if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+        raise SourceError(
+            f"{name}: {info.filename} unpacks to {info.file_size:,} bytes from {info.compress_size:,}, more than "
+            f"{max_ratio} times its compressed size: a compression bomb, not a feed"
+        )
+    member = archive.open(info)  # reads at most the member's declared size
     closers.append(member)
     return member
 

@@ -108,6 +108,6 @@ class FeedGap:
     def counted(self) -> str:
         """How many offers lack the fact, of how many, and where the first is: for the feed's message."""
         total = self.missing + self.stated
-        share = f"all {total} offers" if not self.stated else f"{self.missing} of {total} offers"
+        share = f"all {total:,} offers" if not self.stated else f"{self.missing:,} of {total:,} offers"
         first = f", the first on line {self.first_line}" if self.first_line is not None else ""
         return f"{share}{first}"

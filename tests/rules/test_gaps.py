@@ -75,4 +75,4 @@ def test_what_a_long_feed_keeps_in_memory_is_bounded() -> None:
     _lacking(gap, range(1, 2001))
     assert len(gap._held) < 3
     assert gap.missing == 2000
-    assert [p.message for p in gap.finish(_feed_wide)] == ["all 2000 offers, the first on line 1"]
+    assert [p.message for p in gap.finish(_feed_wide)] == ["all 2,000 offers, the first on line 1"]
