@@ -163,6 +163,11 @@ class RecordStream:
                 start = element.sourceline or 0
                 while pending and (pending[0].line or 0) <= start:
                     yield pending.popleft()
+            nested = guard.record is not None  # this one ended inside another record
+            if self._made_by_recovery(element, nested=nested):
+                if not nested:
+                    self.release(element)
+                continue
             self.records += 1
             if self.records > self._limits.max_offers:
                 self.fatal = True
@@ -186,6 +191,28 @@ class RecordStream:
         yield from self._reference_issues()
         yield from self._references_not_shown()
         yield from self._drain(final=True)
+
+    def _made_by_recovery(self, element: etree._Element, *, nested: bool) -> bool:
+        """Whether a record element is no record of the feed but what the parser made while repairing it.
+
+        A broken start tag such as `<offer id>1264389767</offer id>` inside a real offer becomes, in
+        recovery, an `offer` element with no attribute and no child element. Such an element is not
+        read as a record when the feed is not well-formed and it sits inside another record, or it
+        holds nothing at all and the parser reported an error on its line. The parser error is
+        reported (FD001) all the same; in a well-formed feed every record element is a record, an
+        empty `<offer id="5"/>` or `<offer/>` too.
+        """
+        if element.attrib or any(child.tag.__class__ is str for child in element):
+            return False
+        log = self._parser.error_log
+        if not len(log):
+            return False
+        if nested:
+            return True
+        if (element.text or "").strip():
+            return False
+        line = element.sourceline
+        return any(entry.line == line for entry in log)
 
     def _reference_issues(self) -> Iterator[FeedIssue]:
         references = self._references

@@ -150,3 +150,37 @@ def test_jsonl_report_of_a_broken_feed_is_valid_json(feeds_dir: Path) -> None:
         ("FD001", 8, 80),
         ("FD001", 8, 80),
     ]
+
+
+def test_an_offer_the_parser_makes_of_a_broken_line_is_no_offer(write_feed: Callable[..., Path]) -> None:
+    offers = (
+        '<offer id="1">\n  <offer id>1264389767</offer id>\n  <price>10</price>\n  <name>Шина</name>\n</offer>\n'
+        '<offer id="2">\n  <price>20</price>\n  <offer id>1239552071</offer id>\n  <name>Диск</name>\n</offer>\n'
+        "<offer id></offer>\n"  # an empty offer whose only markup is broken
+        '<offer id="3"><price>30</price></offer>'
+    )
+    got = read(write_feed(yml(offers)))
+    assert [(o.offer_id, o.line, o.price_text, o.name) for o in got.offers] == [
+        ("1", 2, "10", "Шина"),
+        ("2", 7, "20", "Диск"),
+        ("3", 13, "30", None),
+    ]
+    assert {i.line for i in got.issues} == {3, 9, 12}  # each broken line is still reported
+    assert got.feed.offers == 3
+
+
+def test_empty_offers_are_offers_where_the_parser_repaired_nothing(write_feed: Callable[..., Path]) -> None:
+    # well-formed: an empty offer, an offer without attributes and one inside another are all read
+    got = read(write_feed(yml('<offer id="5"/>\n<offer/>\n<offer id="6"><offer>x</offer></offer>')))
+    assert (got.issues, [o.offer_id for o in got.offers]) == ([], ["5", None, None, "6"])
+    # not well-formed elsewhere (a bare `&`): the empty offers away from the fault are still read
+    broken = read(write_feed(yml('<offer id="1"><name>A & B</name></offer>\n<offer id="5"/>\n<offer/>')))
+    assert [i.line for i in broken.issues] == [2]
+    assert [o.offer_id for o in broken.offers] == ["1", "5", None]
+
+
+def test_corpus_feed_with_a_broken_line_in_every_offer(corpus_dir: Path) -> None:
+    got = read(corpus_dir / "sunlist-testxml" / "incorrect-feeds" / "stringCouldNotBeParsedAsXML.xml")
+    assert len(got.offers) == got.feed.offers == 255
+    assert all(o.offer_id and o.price is not None for o in got.offers)
+    assert got.issues  # the broken lines are reported
