@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,34 @@ def test_corpus_feed_with_a_broken_line_in_every_offer(corpus_dir: Path) -> None
     assert len(got.offers) == got.feed.offers == 255
     assert all(o.offer_id and o.price is not None for o in got.offers)
     assert got.issues  # the broken lines are reported
+
+
+def test_a_control_character_in_cdata_is_reported_once_and_the_offer_is_read_whole(
+    write_feed: Callable[..., Path],
+) -> None:
+    offers = (
+        '<offer id="1">\n<description><![CDATA[<div><p>Чаша\x03 3,5 л</p></div>]]></description>\n'
+        '<param name="Гарантія, міс">24</param>\n</offer>\n'
+        '<offer id="2"><name>Cup\x0b</name><price>10</price></offer>'
+    )
+    got = read(write_feed(yml(offers)))
+    assert [(i.kind, i.line, i.column, i.message) for i in got.issues] == [
+        (FeedIssueKind.ENCODING, 3, 35, "a control character XML does not allow (code 3): remove it from the text"),
+        (FeedIssueKind.ENCODING, 6, 24, "a control character XML does not allow (code 11): remove it from the text"),
+    ]
+    first, second = got.offers
+    assert (first.description, first.warranty_months) == ("<div><p>Чаша  3,5 л</p></div>", Decimal(24))
+    assert (second.name, second.price_text) == ("Cup", "10")
+
+
+def test_control_characters_past_the_first_twenty_are_counted(write_feed: Callable[..., Path]) -> None:
+    got = read(write_feed(yml('<offer id="1"><name>' + "a\x01" * 25 + "</name></offer>")))
+    assert [i.message for i in got.issues][20:] == ["5 more control characters not shown (each read as a space)"]
+    assert len(got.issues) == 21
+    assert got.offers[0].name == "a " * 24 + "a"
+
+
+def test_corpus_control_character_inside_cdata(corpus_dir: Path) -> None:
+    got = read(corpus_dir / "sunlist-testxml" / "stage" / "cdata_not_closed.xml")
+    assert [(i.kind, i.line) for i in got.issues if i.line == 398] == [(FeedIssueKind.ENCODING, 398)]
+    assert got.offer("853763-01").warranty_months == Decimal(24)  # its params after the description are read
