@@ -114,6 +114,7 @@ class RecordStream:
             except ReadLimitError as exc:
                 self.fatal = True
                 yield from pending
+                yield from self._reference_issues()
                 yield from self._drain()
                 yield FeedIssue(FeedIssueKind.SIZE_LIMIT, exc.message, self.source, exc.line, None)
                 return
@@ -149,6 +150,7 @@ class RecordStream:
                     except ReadLimitError as exc:
                         self.fatal = True
                         yield from pending
+                        yield from self._reference_issues()
                         yield from self._drain()
                         yield FeedIssue(FeedIssueKind.SIZE_LIMIT, exc.message, self.source, exc.line, None)
                         return
@@ -175,6 +177,7 @@ class RecordStream:
             if self.records > self._limits.max_offers:
                 self.fatal = True
                 yield from pending
+                yield from self._reference_issues()
                 yield FeedIssue(
                     FeedIssueKind.SIZE_LIMIT,
                     f"the feed holds more than {self._limits.max_offers:,} offers (max-offers); "

@@ -7,8 +7,9 @@ import io
 import pytest
 
 from feedaudit.feeds.controls import ControlCharacters
+from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.xmlstream import RecordStream, SemicolonGuard
-from feedaudit.model import FeedIssue
+from feedaudit.model import FeedIssue, FeedIssueKind
 
 OFFER = b'<offer id="%d"><name>Plain name %d</name><description>Plain text, no entities</description></offer>\n'
 
@@ -97,3 +98,13 @@ def test_control_characters_are_left_alone_in_an_encoding_where_they_may_be_part
     single_byte = ControlCharacters(_Blocks(b'<?xml version="1.0" encoding="windows-1251"?><a>\xd6\x02</a>', 1000))
     assert single_byte.read(1000).endswith(b"<a>\xd6 </a>")
     assert single_byte.reports == [(1, 50, 2)]
+
+
+def test_a_control_character_is_reported_when_a_cap_ends_the_feed() -> None:
+    body = b'<offer id="1"><name>A\x02</name><description>' + b"x" * 500_000 + b"</description></offer>\n"
+    feed = io.BytesIO(b"<yml_catalog><shop><offers>\n" + body + b"</offers></shop></yml_catalog>\n")
+    items = list(RecordStream(feed, "feed.xml", ("offer",), limits=ReadLimits(max_field_bytes=1024)))
+    assert [(i.kind, i.line) for i in items if isinstance(i, FeedIssue)] == [
+        (FeedIssueKind.ENCODING, 2),
+        (FeedIssueKind.SIZE_LIMIT, 2),
+    ]
