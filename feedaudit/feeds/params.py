@@ -93,7 +93,7 @@ def values_of(element: etree._Element) -> tuple[str, tuple[str, ...]]:
     """The value of a param element and its other-language versions.
 
     `<param name="…">text</param>` is its text. A param written as `<value lang="ru">…</value><value
-    lang="uk">…</value>` (Rozetka-style exports, Allo) has no text of its own: its value is the Ukrainian
+    lang="uk">…</value>` (Allo exports, for one) has no text of its own: its value is the Ukrainian
     `<value>`, else the first one with text, and the other `<value>`s are its other-language versions.
     """
     own = (element.text or "").strip()
