@@ -61,6 +61,9 @@ class Dialect(enum.StrEnum):
 class Param(NamedTuple):
     """One `<param name="…" unit="…">value</param>` or its dialect equivalent.
 
+    A param written as `<value lang="…">` children holds the Ukrainian one (else the first) in `value` and the
+    others in `other_values`, as an offer holds its name in the feed's other languages in `other_names`.
+
     A named tuple rather than a dataclass: readers build one per param of every offer (often dozens
     per offer), and a tuple is several times cheaper to create than a frozen dataclass.
     """
@@ -69,6 +72,12 @@ class Param(NamedTuple):
     value: str
     unit: str | None = None
     line: int | None = None
+    other_values: tuple[str, ...] = ()  # the value in the feed's other languages (`<value lang="ru">`)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The value in every language the feed gives it, the main one first."""
+        return ((self.value,) if self.value else ()) + self.other_values
 
 
 @dataclass(frozen=True, slots=True)

@@ -400,11 +400,27 @@ def _units() -> tuple[tuple[re.Pattern[str], Decimal], ...]:
     return tuple(result)
 
 
+@functools.cache
+def _number_words() -> tuple[re.Pattern[str], dict[str, str]]:
+    table = lexicon.entry("number-words")
+    digits = {str(word): str(value) for key in lexicon.LANGUAGES for word, value in table.get(key, {}).items()}
+    words = "|".join(re.escape(word) for word in sorted(digits, key=len, reverse=True))
+    # a word of at least two letters after it: «два роки», «three years», not «одна з» or «два м»
+    return re.compile(rf"(?<![\w'])({words})(?=\s+\w\w)"), digits
+
+
+def numbers_as_digits(normalised: str) -> str:
+    """Normalised text with each number written as a word before another word in digits: «два роки» → «2 роки»."""
+    pattern, digits = _number_words()
+    return pattern.sub(lambda match: digits[match.group(1)], normalised)
+
+
 _AMOUNT = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?:\s*(?:-|до|to)\s*\d+(?:[.,]\d+)?)?\s*")
 
 
 def _period_days(normalised: str) -> tuple[Decimal, bool] | None:
     """The first "number unit" in normalised text as days, or (number, False) for a bare number."""
+    normalised = numbers_as_digits(normalised)
     bare: Decimal | None = None
     for match in _AMOUNT.finditer(normalised):
         amount = _amount(match.group(1))
@@ -467,7 +483,7 @@ def read_warranty(text: str | None, months: Decimal | None = None) -> WarrantyRe
     if not normalised:
         return None if months is None else _by_months(months, None)
     policy = lexicon.vocabulary("warranty.return-policy").find(normalised)
-    if policy is not None and lexicon.vocabulary("warranty.in-text").find(normalised) is None:
+    if policy is not None and lexicon.vocabulary("warranty.in-text").find(numbers_as_digits(normalised)) is None:
         return WarrantyReading(WarrantyKind.RETURN_POLICY, None, policy)
     if months is None:
         months = period_months(normalised)
@@ -490,16 +506,16 @@ def _by_months(months: Decimal, words: str | None) -> WarrantyReading:
 def warranty_in_text(text: str | None, limit: int | None = None) -> str | None:
     """A warranty statement in free text (a name or description): the words, or None.
 
-    «Гарантія 12 місяців», «без гарантії», "manufacturer's warranty" count; «гарантуємо якість» or
-    «гарантія повернення коштів» do not.
+    «Гарантія 12 місяців», «Гарантія - два роки», «гарантує 24 міс.», «без гарантії», "manufacturer's
+    warranty" count; «гарантуємо якість» or «гарантія повернення коштів» do not.
     """
     if not text:
         return None
     vocabulary = lexicon.vocabulary("warranty.in-text")
     if len(text) <= 2 * _WINDOW:
-        return vocabulary.find(normalise(text))
+        return vocabulary.find(numbers_as_digits(normalise(text)))
     for snippet in _windows(text, lexicon.anchors("warranty"), len(text) if limit is None else limit):
-        found = vocabulary.find(snippet)
+        found = vocabulary.find(numbers_as_digits(snippet))
         if found is not None:
             return found
     return None

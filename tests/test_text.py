@@ -150,6 +150,11 @@ def test_condition_mentions_skip_traps_and_negations() -> None:
         ("14 дней", Decimal("0.47")),
         ("12 месяцев, от производителя", Decimal(12)),
         ("24", None),
+        ("два роки", Decimal(24)),  # numbers in words
+        ("один рік", Decimal(12)),
+        ("три года", Decimal(36)),
+        ("one year", Decimal(12)),
+        ("два", None),  # a number in words needs its unit
     ],
 )
 def test_period_months(text: str, months: Decimal | None) -> None:
@@ -180,6 +185,44 @@ def test_warranty_in_free_text() -> None:
     assert warranty_in_text("без гарантії") is not None
     assert warranty_in_text("гарантуватиме комфорт") is None
     assert warranty_in_text("Гарантія повернення коштів") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("100% оригінала. Гарантія - два роки.", "гарантія - 2 роки"),
+        ("Гарантия один год", "гарантия 1 год"),
+        ("Гарантия: пять лет", "гарантия: 5 лет"),
+        ("дві роки гарантії", "2 роки гарантії"),
+        ("Warranty: two years", "warranty: 2 years"),
+        ("100 % оригіналів, гарантує 24 міс.", "гарантує 24 міс"),
+        ("100% оригіналів, гарантує 24 місяці", "гарантує 24 місяці"),
+        ("Производитель гарантирует 24 мес. работы", "гарантирует 24 мес"),
+        ("Виробник гарантує два роки роботи", "гарантує 2 роки"),
+        ("Опис товару. " * 20 + "Гарантія - п'ять років.", "гарантія - 5 років"),  # a long text: read around anchors
+        ("Опис товару. " * 20 + "Магазин гарантує 12 міс.", "гарантує 12 міс"),
+    ],
+)
+def test_warranty_in_words_and_by_the_verb(text: str, words: str) -> None:
+    assert warranty_in_text(text) == words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "гарантуємо якість",
+        "Гарантія повернення коштів",
+        "Гарантія повернення коштів протягом двох тижнів",
+        "гарантирует защиту",
+        "Гарантированный анализ: протеин 26%, жир 16%",
+        "гарантуємо доставку за 2 дні",  # the verb with a time that is no warranty
+        "гарантуємо 14 днів на повернення",
+        "Гарантія на одна з 2 моделей",
+        "Опис товару. " * 20 + "Гарантуємо якість: одна з двох моделей",
+    ],
+)
+def test_warranty_look_alikes_stay_unread(text: str) -> None:
+    assert warranty_in_text(text) is None
 
 
 @pytest.mark.parametrize(

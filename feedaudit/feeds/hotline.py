@@ -84,7 +84,8 @@ def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -
     for child in element:
         name = local(child.tag)
         if name == "param":
-            params.append(Param((child.get("name") or "").strip(), (child.text or "").strip(), None, child.sourceline))
+            value, other_values = param_roles.values_of(child)
+            params.append(Param((child.get("name") or "").strip(), value, None, child.sourceline, other_values))
         elif name and name not in fields:
             fields[name] = child
     lines: dict[str, int] = {}
@@ -139,7 +140,7 @@ def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -
     if delivery_min is None and delivery_max is None:
         param = roles.get("delivery")
         if param is not None and param.value:
-            stated = delivery_days(param.value)
+            stated = param_roles.first_reading(param, delivery_days)
             if stated is not None or delivery_text is None:
                 delivery_text = param.value
                 lines["delivery"] = param.line or lines.get("delivery", 0)
@@ -170,7 +171,7 @@ def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -
         if param.line:
             lines["warranty"] = param.line
         warranty_text = param.value
-        warranty_months = period_months(param.value)
+        warranty_months = param_roles.first_reading(param, period_months)
     return_param = roles.get("returns")
     if return_param is not None and return_param.line:
         lines["return"] = return_param.line

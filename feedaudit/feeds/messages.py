@@ -70,13 +70,20 @@ def _extra_content(raw: str) -> str:
 
 def _invalid_char(raw: str) -> str:
     match = _CHAR_VALUE.search(raw)
-    code = ""
-    if match is not None:
-        value = match.group(1)
-        code = f" (code {int(value, 16) if value.startswith('0x') else int(value)})"
+    value = match.group(1) if match is not None else None
+    code = None if value is None else int(value, 16) if value.startswith("0x") else int(value)
     if "CharRef" in raw:
-        return f"a character reference to a character XML does not allow{code}: remove it"
-    return f"a control character XML does not allow{code}: remove it from the text"
+        return f"a character reference to a character XML does not allow{_code(code)}: remove it"
+    return control_character(code)
+
+
+def control_character(code: int | None) -> str:
+    """A control character XML does not allow, in the words of every report of one."""
+    return f"a control character XML does not allow{_code(code)}: remove it from the text"
+
+
+def _code(code: int | None) -> str:
+    return "" if code is None else f" (code {code})"
 
 
 def _bad_bytes(raw: str) -> str:

@@ -9,9 +9,13 @@ names first, then a name containing a telling stem («Гарантія на це
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from lxml import etree
+
+from feedaudit.feeds.xmlstream import local
 from feedaudit.model import Condition, Param
 from feedaudit.text import condition_from_text, normalise
 
@@ -79,6 +83,43 @@ _EXACT = (
     ("availability", AVAILABILITY_NAMES),
     ("delivery", DELIVERY_NAMES),
 )
+
+
+UKRAINIAN = ("ua", "uk")
+_Reading = TypeVar("_Reading")
+
+
+def values_of(element: etree._Element) -> tuple[str, tuple[str, ...]]:
+    """The value of a param element and its other-language versions.
+
+    `<param name="…">text</param>` is its text. A param written as `<value lang="ru">…</value><value
+    lang="uk">…</value>` (Allo exports, for one) has no text of its own: its value is the Ukrainian
+    `<value>`, else the first one with text, and the other `<value>`s are its other-language versions.
+    """
+    own = (element.text or "").strip()
+    texts: list[str] = []
+    ukrainian: str | None = None
+    for child in element:
+        if local(child.tag) != "value":
+            continue
+        text = (child.text or "").strip()
+        if not text:
+            continue
+        texts.append(text)
+        lang = (child.get("lang") or "").strip().casefold()
+        if ukrainian is None and lang.partition("-")[0] in UKRAINIAN:
+            ukrainian = text
+    main = own or ukrainian or (texts[0] if texts else "")
+    return main, tuple(text for text in dict.fromkeys(texts) if text != main)
+
+
+def first_reading(param: Param, read: Callable[[str], _Reading | None]) -> _Reading | None:
+    """What `read` makes of the param's value, else of the first other-language version it understands."""
+    for value in param.values:
+        reading = read(value)
+        if reading is not None:
+            return reading
+    return None
 
 
 @functools.lru_cache(maxsize=8192)

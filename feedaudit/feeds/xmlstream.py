@@ -19,8 +19,9 @@ from lxml import etree
 
 from feedaudit.feeds.capguard import LimitGuard
 from feedaudit.feeds.charrefs import SurrogateReferences
+from feedaudit.feeds.controls import ControlCharacters
 from feedaudit.feeds.limits import ReadLimitError, ReadLimits
-from feedaudit.feeds.messages import plain_message, raw_detail
+from feedaudit.feeds.messages import control_character, plain_message, raw_detail
 from feedaudit.feeds.positions import StartTags
 from feedaudit.feeds.source import Readable
 from feedaudit.model import FeedIssue, FeedIssueKind
@@ -66,7 +67,8 @@ class RecordStream:
         self.source = source
         self._limits = limits or ReadLimits()
         self._references = SurrogateReferences(stream)
-        self._guard = LimitGuard(self._references, self._limits)
+        self._controls = ControlCharacters(self._references)
+        self._guard = LimitGuard(self._controls, self._limits)
         self._record_names = frozenset(local(tag) for tag in tags)
         # columns of record start tags, for records that share a line (minified feeds)
         self._starts = StartTags(self._guard, self._record_names)
@@ -87,6 +89,7 @@ class RecordStream:
         self._seen_errors = 0
         self._reported = 0
         self._references_reported = 0
+        self._controls_reported = 0
         self._entities: bool | None = None  # whether records may hold unresolved entity references
         self.fatal = False
         self.records = 0
@@ -111,6 +114,7 @@ class RecordStream:
             except ReadLimitError as exc:
                 self.fatal = True
                 yield from pending
+                yield from self._reference_issues()
                 yield from self._drain()
                 yield FeedIssue(FeedIssueKind.SIZE_LIMIT, exc.message, self.source, exc.line, None)
                 return
@@ -146,6 +150,7 @@ class RecordStream:
                     except ReadLimitError as exc:
                         self.fatal = True
                         yield from pending
+                        yield from self._reference_issues()
                         yield from self._drain()
                         yield FeedIssue(FeedIssueKind.SIZE_LIMIT, exc.message, self.source, exc.line, None)
                         return
@@ -163,10 +168,16 @@ class RecordStream:
                 start = element.sourceline or 0
                 while pending and (pending[0].line or 0) <= start:
                     yield pending.popleft()
+            nested = guard.record is not None  # this one ended inside another record
+            if self._made_by_recovery(element, nested=nested):
+                if not nested:
+                    self.release(element)
+                continue
             self.records += 1
             if self.records > self._limits.max_offers:
                 self.fatal = True
                 yield from pending
+                yield from self._reference_issues()
                 yield FeedIssue(
                     FeedIssueKind.SIZE_LIMIT,
                     f"the feed holds more than {self._limits.max_offers:,} offers (max-offers); "
@@ -185,14 +196,62 @@ class RecordStream:
         yield from pending
         yield from self._reference_issues()
         yield from self._references_not_shown()
+        yield from self._controls_not_shown()
         yield from self._drain(final=True)
 
+    def _made_by_recovery(self, element: etree._Element, *, nested: bool) -> bool:
+        """Whether a record element is no record of the feed but what the parser made while repairing it.
+
+        A broken start tag such as `<offer id>1264389767</offer id>` inside a real offer becomes, in
+        recovery, an `offer` element with no attribute and no child element. Such an element is not
+        read as a record when the feed is not well-formed and it sits inside another record, or it
+        holds nothing at all and the parser reported an error on its line. The parser error is
+        reported (FD001) all the same; in a well-formed feed every record element is a record, an
+        empty `<offer id="5"/>` or `<offer/>` too.
+        """
+        if element.attrib or any(child.tag.__class__ is str for child in element):
+            return False
+        log = self._parser.error_log
+        if not len(log):
+            return False
+        if nested:
+            return True
+        if (element.text or "").strip():
+            return False
+        line = element.sourceline
+        return any(entry.line == line for entry in log)
+
     def _reference_issues(self) -> Iterator[FeedIssue]:
+        """Surrogate references rewritten and control characters replaced since the last call, by line."""
         references = self._references
+        issues = []
         while self._references_reported < len(references.reports):
             line, message = references.reports[self._references_reported]
             self._references_reported += 1
-            yield FeedIssue(FeedIssueKind.ENCODING, message, self.source, line, None)
+            issues.append(FeedIssue(FeedIssueKind.ENCODING, message, self.source, line, None))
+        controls = self._controls
+        while self._controls_reported < len(controls.reports):
+            line, column, code = controls.reports[self._controls_reported]
+            self._controls_reported += 1
+            detail = f"byte 0x{code:02X}, read as a space so the parser reads on"
+            issues.append(
+                FeedIssue(FeedIssueKind.ENCODING, control_character(code), self.source, line, column, detail=detail)
+            )
+        if len(issues) > 1:
+            issues.sort(key=lambda issue: issue.line or 0)
+        yield from issues
+
+    def _controls_not_shown(self) -> Iterator[FeedIssue]:
+        controls = self._controls
+        more = controls.replaced - len(controls.reports)
+        if more > 0:
+            yield FeedIssue(
+                FeedIssueKind.ENCODING,
+                f"{more} more control characters not shown (each read as a space)",
+                self.source,
+                controls.reports[-1][0],
+                None,
+            )
 
     def _references_not_shown(self) -> Iterator[FeedIssue]:
         references = self._references

@@ -142,14 +142,19 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
             tag = tag.rpartition("}")[2]
         if tag == "param":
             unit = child.get("unit")
+            if len(child):  # `<value lang="…">` children
+                value, other_values = param_roles.values_of(child)
+            else:
+                value, other_values = (child.text or "").strip(), ()
             params.append(
                 _new_param(
                     Param,
                     (
                         (child.get("name") or "").strip(),
-                        (child.text or "").strip(),
+                        value,
                         unit.strip() or None if unit is not None else None,
                         child.sourceline,
+                        other_values,
                     ),
                 )
             )
@@ -348,7 +353,7 @@ def _warranty(
         unit = Decimal(1) if ("міс" in name or "мес" in name or "month" in name) else None
         if unit is None and param.unit and param.unit.casefold().startswith(("міс", "мес", "month")):
             unit = Decimal(1)
-        return period_months(param.value, default_unit=unit), param.value
+        return param_roles.first_reading(param, lambda value: period_months(value, default_unit=unit)), param.value
     for tag in ("warranty", "guarantee"):
         element = fields.get(tag)
         if element is not None:
@@ -387,7 +392,7 @@ def _stated_delivery(
     if param is not None and param.value:
         if param.line:
             lines["delivery"] = param.line
-        days = delivery_days(param.value)
+        days = param_roles.first_reading(param, delivery_days)
         return (days[0], days[1], param.value) if days else (None, None, param.value)
     notes = fields.get("sales_notes")
     if notes is not None:

@@ -60,6 +60,8 @@ def feed_encoding_error(issue: FeedIssue, ctx: RuleContext[NoOptions]) -> Iterat
     ## What it does
     Reports bytes that are invalid in the encoding the feed declares (or UTF-8, when it declares
     none), and a declared single-byte encoding such as `windows-1251` over bytes that are really UTF-8.
+    Also reports control characters XML does not allow (U+0003 pasted into a description); each is
+    read as a space, so the parser does not lose its way after it (inside a CDATA section it would).
 
     ## Why is this bad?
     The marketplace decodes the feed with the declared encoding: names, prices and statuses turn into

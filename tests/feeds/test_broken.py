@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,68 @@ def test_jsonl_report_of_a_broken_feed_is_valid_json(feeds_dir: Path) -> None:
         ("FD001", 8, 80),
         ("FD001", 8, 80),
     ]
+
+
+def test_an_offer_the_parser_makes_of_a_broken_line_is_no_offer(write_feed: Callable[..., Path]) -> None:
+    offers = (
+        '<offer id="1">\n  <offer id>1264389767</offer id>\n  <price>10</price>\n  <name>Шина</name>\n</offer>\n'
+        '<offer id="2">\n  <price>20</price>\n  <offer id>1239552071</offer id>\n  <name>Диск</name>\n</offer>\n'
+        "<offer id></offer>\n"  # an empty offer whose only markup is broken
+        '<offer id="3"><price>30</price></offer>'
+    )
+    got = read(write_feed(yml(offers)))
+    assert [(o.offer_id, o.line, o.price_text, o.name) for o in got.offers] == [
+        ("1", 2, "10", "Шина"),
+        ("2", 7, "20", "Диск"),
+        ("3", 13, "30", None),
+    ]
+    assert {i.line for i in got.issues} == {3, 9, 12}  # each broken line is still reported
+    assert got.feed.offers == 3
+
+
+def test_empty_offers_are_offers_where_the_parser_repaired_nothing(write_feed: Callable[..., Path]) -> None:
+    # well-formed: an empty offer, an offer without attributes and one inside another are all read
+    got = read(write_feed(yml('<offer id="5"/>\n<offer/>\n<offer id="6"><offer>x</offer></offer>')))
+    assert (got.issues, [o.offer_id for o in got.offers]) == ([], ["5", None, None, "6"])
+    # not well-formed elsewhere (a bare `&`): the empty offers away from the fault are still read
+    broken = read(write_feed(yml('<offer id="1"><name>A & B</name></offer>\n<offer id="5"/>\n<offer/>')))
+    assert [i.line for i in broken.issues] == [2]
+    assert [o.offer_id for o in broken.offers] == ["1", "5", None]
+
+
+def test_corpus_feed_with_a_broken_line_in_every_offer(corpus_dir: Path) -> None:
+    got = read(corpus_dir / "sunlist-testxml" / "incorrect-feeds" / "stringCouldNotBeParsedAsXML.xml")
+    assert len(got.offers) == got.feed.offers == 255
+    assert all(o.offer_id and o.price is not None for o in got.offers)
+    assert got.issues  # the broken lines are reported
+
+
+def test_a_control_character_in_cdata_is_reported_once_and_the_offer_is_read_whole(
+    write_feed: Callable[..., Path],
+) -> None:
+    offers = (
+        '<offer id="1">\n<description><![CDATA[<div><p>Чаша\x03 3,5 л</p></div>]]></description>\n'
+        '<param name="Гарантія, міс">24</param>\n</offer>\n'
+        '<offer id="2"><name>Cup\x0b</name><price>10</price></offer>'
+    )
+    got = read(write_feed(yml(offers)))
+    assert [(i.kind, i.line, i.column, i.message) for i in got.issues] == [
+        (FeedIssueKind.ENCODING, 3, 35, "a control character XML does not allow (code 3): remove it from the text"),
+        (FeedIssueKind.ENCODING, 6, 24, "a control character XML does not allow (code 11): remove it from the text"),
+    ]
+    first, second = got.offers
+    assert (first.description, first.warranty_months) == ("<div><p>Чаша  3,5 л</p></div>", Decimal(24))
+    assert (second.name, second.price_text) == ("Cup", "10")
+
+
+def test_control_characters_past_the_first_twenty_are_counted(write_feed: Callable[..., Path]) -> None:
+    got = read(write_feed(yml('<offer id="1"><name>' + "a\x01" * 25 + "</name></offer>")))
+    assert [i.message for i in got.issues][20:] == ["5 more control characters not shown (each read as a space)"]
+    assert len(got.issues) == 21
+    assert got.offers[0].name == "a " * 24 + "a"
+
+
+def test_corpus_control_character_inside_cdata(corpus_dir: Path) -> None:
+    got = read(corpus_dir / "sunlist-testxml" / "stage" / "cdata_not_closed.xml")
+    assert [(i.kind, i.line) for i in got.issues if i.line == 398] == [(FeedIssueKind.ENCODING, 398)]
+    assert got.offer("853763-01").warranty_months == Decimal(24)  # its params after the description are read

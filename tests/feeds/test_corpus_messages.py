@@ -29,4 +29,7 @@ def test_parser_errors_of_real_broken_feeds_are_plain(corpus_dir: Path) -> None:
     assert len(seen) >= len(BROKEN)
     assert "'&reg;' is an HTML entity XML does not know: write the character itself (®) or '&#174;'" in seen
     assert "attribute 'id' has no value: write it as name=\"value\"" in seen
-    assert "a '<![CDATA[' section is never closed with ']]>'" in seen
+    assert "a control character XML does not allow (code 3): remove it from the text" in seen
+    # cdata_not_closed.xml closes its CDATA sections: the U+0003 inside one is read as a space, so the
+    # parser does not take the section as never closed nor the tags after it as misspelt
+    assert "a '<![CDATA[' section is never closed with ']]>'" not in seen

@@ -101,3 +101,14 @@ def test_params(write_feed: Callable[..., Path]) -> None:
     item = '<item>\n<id>1</id>\n<priceRUAH>10</priceRUAH>\n<param name="Колір">Чорний</param>\n</item>'
     offer = read(write_feed(HEAD + item + TAIL)).offers[0]
     assert [(p.name, p.value, p.line) for p in offer.params] == [("Колір", "Чорний", 8)]
+
+
+def test_params_written_as_values_per_language(write_feed: Callable[..., Path]) -> None:
+    item = (
+        "<item>\n<id>1</id>\n<priceRUAH>10</priceRUAH>\n"
+        '<param name="Гарантія"><value lang="ru">12 месяцев</value><value lang="ua">12 місяців</value></param>\n'
+        "</item>"
+    )
+    offer = read(write_feed(HEAD + item + TAIL)).offers[0]
+    assert [(p.name, p.value, p.other_values) for p in offer.params] == [("Гарантія", "12 місяців", ("12 месяцев",))]
+    assert (offer.warranty_months, offer.warranty_text) == (Decimal(12), "12 місяців")

@@ -6,8 +6,10 @@ import io
 
 import pytest
 
+from feedaudit.feeds.controls import ControlCharacters
+from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.xmlstream import RecordStream, SemicolonGuard
-from feedaudit.model import FeedIssue
+from feedaudit.model import FeedIssue, FeedIssueKind
 
 OFFER = b'<offer id="%d"><name>Plain name %d</name><description>Plain text, no entities</description></offer>\n'
 
@@ -68,3 +70,41 @@ def test_guard_adds_only_a_comment_between_records(name: bytes, guarded: bool) -
     assert out.replace(b"<!--;-->", b"") == data
     assert out.count(b"\n") == data.count(b"\n")
     assert b"</offer><!--;-->\n" in out
+
+
+class _Blocks:
+    """A stream handing out its bytes a few at a time."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self._data, self._size = data, size
+
+    def read(self, size: int = -1, /) -> bytes:
+        block, self._data = self._data[: self._size], self._data[self._size :]
+        return block
+
+
+def test_control_characters_become_spaces_with_their_place_across_blocks() -> None:
+    data = '<?xml version="1.0"?>\n<a>Ціна\x03\n 1\x1f2</a>\n'.encode()
+    stream = ControlCharacters(_Blocks(data, 5))
+    read = b"".join(iter(lambda: stream.read(5), b""))
+    assert read == data.replace(b"\x03", b" ").replace(b"\x1f", b" ")
+    assert (stream.reports, stream.replaced) == ([(2, 8, 3), (3, 3, 31)], 2)
+
+
+def test_control_characters_are_left_alone_in_an_encoding_where_they_may_be_part_of_a_character() -> None:
+    data = b'<?xml version="1.0" encoding="ISO-2022-JP"?>\n<a>\x1b$B\x1b(B</a>\n'
+    stream = ControlCharacters(_Blocks(data, 1000))
+    assert (stream.read(1000), stream.replaced) == (data, 0)
+    single_byte = ControlCharacters(_Blocks(b'<?xml version="1.0" encoding="windows-1251"?><a>\xd6\x02</a>', 1000))
+    assert single_byte.read(1000).endswith(b"<a>\xd6 </a>")
+    assert single_byte.reports == [(1, 50, 2)]
+
+
+def test_a_control_character_is_reported_when_a_cap_ends_the_feed() -> None:
+    body = b'<offer id="1"><name>A\x02</name><description>' + b"x" * 500_000 + b"</description></offer>\n"
+    feed = io.BytesIO(b"<yml_catalog><shop><offers>\n" + body + b"</offers></shop></yml_catalog>\n")
+    items = list(RecordStream(feed, "feed.xml", ("offer",), limits=ReadLimits(max_field_bytes=1024)))
+    assert [(i.kind, i.line) for i in items if isinstance(i, FeedIssue)] == [
+        (FeedIssueKind.ENCODING, 2),
+        (FeedIssueKind.SIZE_LIMIT, 2),
+    ]

@@ -300,3 +300,48 @@ def test_html_entity_does_not_cut_the_text(write_feed: Callable[..., Path]) -> N
     # the undeclared entity is a well-formedness fault, but the text after it is kept
     assert [i.kind.value for i in got.issues] == ["not-well-formed", "not-well-formed"]
     assert (offer.price, offer.name) == (Decimal(1299), "Чайник® Bosch")
+
+
+def test_param_values_per_language(write_feed: Callable[..., Path]) -> None:
+    offer_xml = (
+        '<offer id="1">\n<price>10</price>\n'
+        '<param name="Гарантийный срок"><value lang="ru">12 месяцев</value>'
+        '<value lang="uk">12 місяців</value></param>\n'
+        '<param name="Доставка/Оплата"><value lang="ru">срок отправки может составлять 3-5 дней</value>'
+        '<value lang="uk">термін відправки може становити 3-5 днів</value></param>\n'
+        '<param name="Колір">\n<value lang="uk">Синій</value>\n</param>\n'
+        '<param name="Вага" unit="кг"><value lang="en">1,2</value></param>\n</offer>'
+    )
+    offer = read(write_feed(yml(offer_xml))).offers[0]
+    assert [(p.name, p.value, p.other_values, p.line) for p in offer.params] == [
+        ("Гарантийный срок", "12 місяців", ("12 месяцев",), 4),
+        (
+            "Доставка/Оплата",
+            "термін відправки може становити 3-5 днів",
+            ("срок отправки может составлять 3-5 дней",),
+            5,
+        ),
+        ("Колір", "Синій", (), 6),
+        ("Вага", "1,2", (), 9),
+    ]
+    assert (offer.warranty_months, offer.warranty_text, offer.lines["warranty"]) == (Decimal(12), "12 місяців", 4)
+    assert (offer.delivery_min_days, offer.delivery_max_days, offer.lines["delivery"]) == (3, 5, 5)
+
+
+def test_param_read_in_another_language_when_the_main_one_says_no_number(write_feed: Callable[..., Path]) -> None:
+    offer_xml = (
+        '<offer id="1">\n<price>10</price>\n'
+        '<param name="Гарантія"><value lang="uk">від виробника</value><value lang="ru">24 месяца</value></param>\n'
+        "</offer>"
+    )
+    offer = read(write_feed(yml(offer_xml))).offers[0]
+    assert (offer.warranty_months, offer.warranty_text) == (Decimal(24), "від виробника")
+
+
+def test_corpus_params_written_as_values(corpus_dir: Path) -> None:
+    got = read(corpus_dir / "sunlist-testxml" / "stage" / "amp-warranty.xml")
+    dispatch = got.offer("2813")
+    assert (dispatch.delivery_min_days, dispatch.delivery_max_days) == (3, 5)
+    assert got.offer("1542").warranty_months == Decimal(12)  # «Гарантийный срок» = 12 місяців
+    allo = read(corpus_dir / "sunlist-testxml" / "dev" / "allo.xml")
+    assert allo.offer("80149").param("Цвет") == ("Цвет", "Синій", None, 53, ())

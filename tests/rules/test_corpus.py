@@ -34,3 +34,11 @@ def test_fixed_false_positives_stay_fixed(corpus_dir: Path) -> None:
     rozetka = corpus_dir / "sunlist-testxml" / "dev" / "price-rozetka.xml"
     old_price_sentinels = [f for f in _findings(rozetka) if f.code == "PH002" and f.field == "old_price"]
     assert old_price_sentinels == []
+
+
+def test_warranty_in_words_and_by_the_verb_is_read(corpus_dir: Path) -> None:
+    # «Гарантія - два роки», «гарантує 24 міс.», «гарантує 24 місяці» in the descriptions of Casio watches
+    missing = {
+        f.offer_id for f in _findings(corpus_dir / "sunlist-testxml" / "stage" / "qre07.xml") if f.code == "WR001"
+    }
+    assert missing.isdisjoint({"GXW-56BB-1", "GW-M5610U-1", "GST-B500D-1A1", "GST-B500D-1A"})
