@@ -87,3 +87,37 @@ def test_caps_are_settings_and_a_good_feed_after_a_hostile_one_is_fully_audited(
     assert ("FD006", 4) in hostile_findings, hostile_findings
     # the good feed is read to its end: the zero price of its last offer is reported
     assert {f.get("offer_id") for f in findings if f["source"] == str(good)} >= {"3"}
+
+
+def test_a_compression_bomb_is_refused_after_its_first_mib(tmp_path: Path) -> None:
+    """Blank text between offers compresses at ~1000:1: reading stops once the data has decoded past the
+    first MiB at more than 250 times its compressed size, with the offers before it audited."""
+    import gzip
+
+    bomb = tmp_path / "bomb.xml.gz"
+    later = '<offer id="9"><price>0</price></offer>'
+    bomb.write_bytes(gzip.compress(yml(GOOD + "\n" + " " * 50_000_000 + later), 9))
+    result = CliRunner().invoke(main, ["check", "--output-format", "jsonl", str(bomb)])
+    assert result.exit_code == 1, result.output
+    findings = [json.loads(line) for line in result.stdout.splitlines()]
+    refused = [f for f in findings if f["code"] == "FD003"]
+    assert len(refused) == 1, findings
+    assert "more than 250 times its compressed size" in refused[0]["message"]
+    assert "compression bomb" in refused[0]["message"]
+    assert "9" not in {f.get("offer_id") for f in findings}  # nothing past the bomb is trusted
+
+
+def test_a_real_feed_compressed_is_read_whole(tmp_path: Path, fixtures_dir: Path) -> None:
+    """Real feeds compress at well under 250:1, also repeated many times over."""
+    import gzip
+
+    text = (fixtures_dir / "feeds" / "prom.xml").read_bytes()
+    head, _, rest = text.partition(b"<offers>")
+    offers, _, tail = rest.partition(b"</offers>")
+    big = head + b"<offers>" + offers * 400 + b"</offers>" + tail  # ~2.5 MB, ~2,000 offers
+    path = tmp_path / "prom.xml.gz"
+    path.write_bytes(gzip.compress(big, 9))
+    assert len(big) / path.stat().st_size < 250
+    result = CliRunner().invoke(main, ["check", "--output-format", "jsonl", str(path)])
+    findings = [json.loads(line) for line in result.stdout.splitlines()]
+    assert not [f for f in findings if f["code"] in ("FD003", "FD006")], findings[:3]
