@@ -80,7 +80,22 @@ class HistoryStore:
         self.location = location
 
     @classmethod
-    def open(cls, target: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> HistoryStore:
+    def open(
+        cls,
+        target: str | Path,
+        *,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        keep_connections: bool = False,
+        on_connect: Callable[[Any], None] | None = None,
+    ) -> HistoryStore:
+        """The history at `target`, created or migrated.
+
+        A short-lived store (a command's run) opens a connection per transaction. A long-lived one that
+        records many runs (the service) passes `keep_connections`: its connections stay open between
+        runs, since closing the last connection to a SQLite file in WAL mode checkpoints the file and
+        syncs it to disk, which costs more than the run itself. `on_connect(dbapi_connection)` runs on
+        every new connection, the first (the migration's) included.
+        """
         url = database_url(target)
         try:
             parsed = sa.engine.make_url(url)
@@ -90,12 +105,17 @@ class HistoryStore:
             parsed = parsed.set(drivername="postgresql+psycopg")
         location = parsed.render_as_string(hide_password=True)
         try:
-            engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+            if keep_connections:
+                engine = sa.create_engine(parsed, pool_pre_ping=True)
+            else:
+                engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
             raise HistoryError(f"history {location}: {exc}") from exc
         if engine.dialect.name == "sqlite":
             _transactional_sqlite(engine)
         store = cls(engine, location)
+        if on_connect is not None:
+            store.on_connect(on_connect)
         with store._transaction() as conn:
             migrate(conn, migrations)
         return store

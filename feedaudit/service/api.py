@@ -242,9 +242,14 @@ async def get_report(
 
 async def report_response(request: Request, audit: Audit, output_format: str, *, download: bool) -> Response:
     finished(audit)
-    blob = await asyncio.to_thread(_service(request).store.findings_blob, audit.id)
-    assert audit.summary is not None
-    text = await asyncio.to_thread(render, output_format, audit.summary, unpack_findings(blob))
+    summary = audit.summary
+    assert summary is not None
+    store = _service(request).store
+
+    def report() -> str:  # off the event loop, in one hand-off: read the findings, render them
+        return render(output_format, summary, unpack_findings(store.findings_blob(audit.id)))
+
+    text = await asyncio.to_thread(report)
     headers = {}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="{file_name(audit.id, output_format)}"'

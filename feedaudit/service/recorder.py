@@ -160,15 +160,16 @@ def open_history(url: str, data_dir: Path, file_name: str) -> HistoryStore:
     while the history's transaction is open), in WAL mode with `synchronous = NORMAL` as the service
     database is (a power cut may lose the last commits, never corrupt the file)."""
     if not url.startswith("sqlite"):
-        return HistoryStore.open(url)
+        return HistoryStore.open(url, keep_connections=True)
     path = data_dir / file_name
     if not path.exists():
         with contextlib.closing(sqlite3.connect(path)) as database:
             database.execute("PRAGMA journal_mode = WAL")  # kept by the file
-    history = HistoryStore.open(path)
-
-    history.on_connect(lambda connection: connection.execute("PRAGMA synchronous = NORMAL"))
-    return history
+    return HistoryStore.open(
+        path,
+        keep_connections=True,
+        on_connect=lambda connection: connection.execute("PRAGMA synchronous = NORMAL"),
+    )
 
 
 def _delta_record(delta: RunDelta, name: str) -> dict[str, Any]:

@@ -270,6 +270,21 @@ class JobStore:
         """Queue an audit, unless the queue or the token's share of it is full (checked in the same
         transaction, so two submissions cannot both take the last place)."""
         now = utcnow()
+        values: dict[str, Any] = {
+            "id": new.id,
+            "shop": new.shop,
+            "token_id": new.token_id,
+            "status": "queued",
+            "kind": new.kind,
+            "source": new.source,
+            "name": new.name,
+            "options": json.dumps(new.options),
+            "submitted_at": now,
+            "attempt": 0,
+            "bytes_read": 0,
+            "webhook_url": new.webhook_url,
+            "webhook_secret": new.webhook_secret,
+        }
         with self._write() as conn:
             queued = conn.execute(sa.select(sa.func.count()).where(audits.c.status == "queued")).scalar_one()
             if queued >= queue_limit:
@@ -279,26 +294,21 @@ class JobStore:
             ).scalar_one()
             if active >= max_active:
                 raise TooManyActiveError
-            conn.execute(
-                audits.insert().values(
-                    id=new.id,
-                    shop=new.shop,
-                    token_id=new.token_id,
-                    status="queued",
-                    kind=new.kind,
-                    source=new.source,
-                    name=new.name,
-                    options=json.dumps(new.options),
-                    submitted_at=now,
-                    attempt=0,
-                    bytes_read=0,
-                    webhook_url=new.webhook_url,
-                    webhook_secret=new.webhook_secret,
-                )
-            )
-        audit = self.get(new.id)
-        assert audit is not None
-        return audit
+            conn.execute(audits.insert().values(values))
+        # the row as written (no second query to read it back)
+        return Audit(
+            id=new.id,
+            shop=new.shop,
+            token_id=new.token_id,
+            status="queued",
+            kind=new.kind,
+            source=new.source,
+            name=new.name,
+            options=json.loads(values["options"]),
+            submitted_at=now,
+            webhook_url=new.webhook_url,
+            webhook_secret=new.webhook_secret,
+        )
 
     def get(self, audit_id: str, shop: str | None = None) -> Audit | None:
         """The audit, or None when there is none of that id (of that shop, when `shop` is given)."""
@@ -334,21 +344,25 @@ class JobStore:
         while True:
             now = utcnow()
             with self._write() as conn:
-                candidate = conn.execute(
-                    sa.select(audits.c.id, audits.c.attempt)
-                    .where(audits.c.status == "queued")
-                    .order_by(audits.c.submitted_at, audits.c.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).first()
+                candidate = (
+                    conn.execute(
+                        sa.select(*_SUMMARY_COLUMNS)
+                        .where(audits.c.status == "queued")
+                        .order_by(audits.c.submitted_at, audits.c.id)
+                        .limit(1)
+                        .with_for_update(skip_locked=True)
+                    )
+                    .mappings()
+                    .first()
+                )
                 if candidate is None:
                     return None
                 taken = conn.execute(
                     audits.update()
-                    .where(audits.c.id == candidate.id, audits.c.status == "queued")
+                    .where(audits.c.id == candidate["id"], audits.c.status == "queued")
                     .values(
                         status="running",
-                        attempt=candidate.attempt + 1,
+                        attempt=candidate["attempt"] + 1,
                         lease_owner=owner,
                         lease_expires=now + timedelta(seconds=lease_seconds),
                         started_at=now,
@@ -357,7 +371,14 @@ class JobStore:
                     )
                 ).rowcount
             if taken == 1:
-                return self.get(candidate.id)
+                # the row as the update left it (no second query to read it back)
+                audit = _audit(candidate)
+                audit.status = "running"
+                audit.attempt = candidate["attempt"] + 1
+                audit.started_at = now
+                audit.bytes_read = 0
+                audit.bytes_total = None
+                return audit
 
     def renew(self, audit_id: str, attempt: int, lease_seconds: float) -> bool:
         """Extend the lease; False when this attempt no longer holds it."""
