@@ -47,8 +47,12 @@ def authorize(service: Any, secret: str | None) -> Token:
     return token
 
 
-def api_token(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Token:
-    return authorize(_service(request), credentials.credentials if credentials is not None else None)
+async def api_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Token:
+    service = _service(request)
+    token: Token = await service.read(authorize, service, credentials.credentials if credentials is not None else None)
+    return token
 
 
 TokenDep = Annotated[Token, Depends(api_token)]
@@ -96,9 +100,10 @@ SUBMIT_BODY = {
 
 
 @router.get("/health", response_model=Health, tags=["service"])
-def health(request: Request) -> Health:
+async def health(request: Request) -> Health:
     """Whether the service answers, and how many audits wait in the queue."""
-    return Health(status="ok", version=__version__, queued=_service(request).store.queued_count())
+    store = _service(request).store
+    return Health(status="ok", version=__version__, queued=await _service(request).read(store.queued_count))
 
 
 async def queue_submission(service: Any, submission: Submission, token: Token) -> Audit:

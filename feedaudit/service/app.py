@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -24,6 +25,8 @@ API_DESCRIPTION = """Audit product feeds over HTTP. Every call but `/health` nee
 an admin token sees all of them. Submit a feed (a URL as JSON, a file as multipart or as the body),
 poll its status, then fetch the report in any output format or the delta against the shop's previous
 audit of the same feed."""
+
+T = TypeVar("T")
 
 # How often a waiting request reads its audit again. Audits this process runs wake their waiters when
 # they finish; only audits finished by another process (a second instance on the same database, or the
@@ -78,6 +81,14 @@ class Service:
     limiter: RateLimiter
     completions: Completions = field(default_factory=Completions)
 
+    async def read(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)`, a read of the service database: called right here when the database is a
+        local SQLite file (a read there takes less than handing it to a thread, and in WAL mode it does not
+        waits for a writer), else in a thread, so that the event loop never waits for a database server."""
+        if self.store.inline_reads:
+            return function(*args)
+        return await asyncio.to_thread(function, *args)
+
     def visible(self, audit_id: str, token: Token) -> Audit | None:
         """The audit if this token may see it (a shop's token: its own shop's audits only)."""
         return self.store.get(audit_id, None if token.admin else token.shop)
@@ -92,7 +103,7 @@ class Service:
         while True:
             waiter = self.completions.watch(audit_id)
             try:
-                audit = await asyncio.to_thread(self.visible, audit_id, token)
+                audit = await self.read(self.visible, audit_id, token)
                 left = deadline - loop.time()
                 if audit is None or audit.status in ("done", "failed") or left <= 0:
                     return audit

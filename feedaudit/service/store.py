@@ -231,6 +231,9 @@ class JobStore:
         self._writer = writer
         self._reader = reader
         self.location = location
+        # reads of a local SQLite file in WAL mode take well under a millisecond and do not wait for a
+        # writer: the API makes them without handing them to a thread (see `Service.read`)
+        self.inline_reads = reader.dialect.name == "sqlite"
         # SQLite has one writer at a time: this process's writers queue here, in turn, rather than in
         # SQLite's busy handler, which sleeps and retries
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
