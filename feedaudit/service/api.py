@@ -16,6 +16,7 @@ from feedaudit.service.store import Audit, NewAudit, QueueFullError, Token, TooM
 
 PREFIX = "/api/v1"
 QUEUE_FULL_RETRY = 30
+INLINE_REPORT_FINDINGS = 50  # reports of this many findings at most render in well under a millisecond
 BUSY_RETRY = 5
 
 router = APIRouter(prefix=PREFIX)
@@ -249,12 +250,15 @@ async def report_response(request: Request, audit: Audit, output_format: str, *,
     finished(audit)
     summary = audit.summary
     assert summary is not None
-    store = _service(request).store
+    service = _service(request)
 
-    def report() -> str:  # off the event loop, in one hand-off: read the findings, render them
-        return render(output_format, summary, unpack_findings(store.findings_blob(audit.id)))
+    def report() -> str:
+        return render(output_format, summary, unpack_findings(service.store.findings_blob(audit.id)))
 
-    text = await asyncio.to_thread(report)
+    if summary.get("findings", INLINE_REPORT_FINDINGS + 1) <= INLINE_REPORT_FINDINGS:
+        text = await service.read(report)  # a short report: rendered in less time than a hand-off takes
+    else:
+        text = await asyncio.to_thread(report)  # off the event loop, in one hand-off
     headers = {}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="{file_name(audit.id, output_format)}"'

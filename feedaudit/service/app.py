@@ -59,9 +59,12 @@ class Completions:
                 del self._waiters[audit_id]
 
     def finished(self, audit_id: str) -> None:
-        """From any thread: the audit is done or failed, and the database says so."""
+        """From any thread: the audit is done or failed, and the database says so.
+
+        The event loop is woken only when a request waits for this audit. A request that starts to wait
+        after this check registered after the result was committed, so its own read finds it finished."""
         loop = self._loop
-        if loop is not None and not loop.is_closed():
+        if audit_id in self._waiters and loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
                 loop.call_soon_threadsafe(self._wake, audit_id)
 
@@ -121,6 +124,7 @@ def create_app(settings: ServiceSettings, *, run_audits: bool = True) -> FastAPI
     from feedaudit.service import api, pages  # noqa: PLC0415 - the routes need the app's types
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.uploads_dir.mkdir(exist_ok=True)
     store = JobStore.open(settings.database_url)
     completions = Completions()
     runner = Runner(settings, store, on_finished=completions.finished) if run_audits else None
