@@ -105,8 +105,8 @@ class HistoryStore:
             parsed = parsed.set(drivername="postgresql+psycopg")
         location = parsed.render_as_string(hide_password=True)
         try:
-            if keep_connections:
-                engine = sa.create_engine(parsed, pool_pre_ping=True)
+            if keep_connections:  # a server's connections are checked before use; a SQLite file's need not be
+                engine = sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
             else:
                 engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:

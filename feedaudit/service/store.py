@@ -250,8 +250,11 @@ class JobStore:
             parsed = parsed.set(drivername="postgresql+psycopg")
         location = parsed.render_as_string(hide_password=True)
         try:
-            writer = sa.create_engine(parsed, pool_pre_ping=True)
-            reader = sa.create_engine(parsed, pool_pre_ping=True) if parsed.get_backend_name() == "sqlite" else writer
+            # a server connection may have been dropped while idle in the pool (checked before use); a
+            # SQLite file's cannot, and the check would cost a statement in every transaction
+            sqlite = parsed.get_backend_name() == "sqlite"
+            writer = sa.create_engine(parsed, pool_pre_ping=not sqlite)
+            reader = sa.create_engine(parsed) if sqlite else writer
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
             raise StoreError(f"database {location}: {exc}") from exc
         if writer.dialect.name == "sqlite":
