@@ -259,7 +259,7 @@ class JobStore:
             raise StoreError(f"database {location}: {exc}") from exc
         if writer.dialect.name == "sqlite":
             _sqlite_transactions(writer, "BEGIN IMMEDIATE")
-            _sqlite_transactions(reader, "BEGIN")
+            _sqlite_transactions(reader, None)
         store = cls(writer, reader, location)
         with store._write() as conn:
             metadata.create_all(conn)
@@ -545,9 +545,12 @@ def _audit(row: Any) -> Audit:
     )
 
 
-def _sqlite_transactions(engine: Engine, begin: str) -> None:
+def _sqlite_transactions(engine: Engine, begin: str | None) -> None:
     """Let SQLAlchemy start transactions (`begin`: writers take the lock up front), in WAL mode so that
-    readers never wait for a writer, waiting up to 30 s for a lock held by another process."""
+    readers never wait for a writer, waiting up to 30 s for a lock held by another process.
+
+    The reader's `begin` is None: every read of the store is one statement, which SQLite runs on one
+    snapshot of its own, so no BEGIN (and rollback) is sent around it."""
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -558,6 +561,8 @@ def _sqlite_transactions(engine: Engine, begin: str) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
+    if begin is not None:
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
