@@ -141,12 +141,6 @@ class AuditProcesses:
             while not self._idle:
                 if self._closed:
                     raise ProcessesClosedError
-                if not self._busy:  # every process ended and none could be started since: try again
-                    try:
-                        self._idle.append(_Process(self._context))
-                    except OSError as exc:
-                        raise ProcessEndedError(f"cannot start an audit process: {exc}") from exc
-                    break
                 self._changed.wait()
             process = self._idle.pop()
             self._busy.add(process)
