@@ -1,8 +1,8 @@
-"""Runs queued audits: claims them from the store, audits them in the local audit processes
-(`processes`, or on a Dask cluster), renews their lease meanwhile, and records each result once.
+"""Runs queued audits: claims them from the store, audits them in a process pool (or on a Dask
+cluster), renews their lease meanwhile, and records each result once.
 
-`slots` threads each loop: claim the oldest queued audit, hand it to an audit process, wait, renewing
-the lease every third of it, then hand the result to the recorder (`recorder`), which writes it to the
+`slots` threads each loop: claim the oldest queued audit, hand it to the pool, wait, renewing the
+lease every third of it, then hand the result to the recorder (`recorder`), which writes it to the
 findings history and the store once, and only while this attempt holds the lease. Idle threads put
 audits with expired leases back in the queue and send webhooks that a stopped runner left unsent.
 """
@@ -10,11 +10,15 @@ audits with expired leases back in the queue and send webhooks that a stopped ru
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import socket
+import sys
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +26,11 @@ from feedaudit.config import override
 from feedaudit.errors import FeedauditError
 from feedaudit.history.store import HistoryStore
 from feedaudit.service.models import audit_view
-from feedaudit.service.processes import AuditProcesses, ProcessEndedError, ProcessesClosedError
 from feedaudit.service.recorder import Recorder, open_history
 from feedaudit.service.settings import ServiceSettings
 from feedaudit.service.store import Audit, JobStore, StoreError
 from feedaudit.service.webhook import deliver
-from feedaudit.service.work import Job, Outcome, run_job
+from feedaudit.service.work import Job, Outcome, run_job, warm_up
 
 log = logging.getLogger("feedaudit.service")
 IDLE_POLL = 1.0
@@ -47,7 +50,8 @@ class Runner:
         self._threads: list[threading.Thread] = []
         self._history: HistoryStore | None = None
         self._recorder: Recorder | None = None
-        self._processes: AuditProcesses | None = None
+        self._pool_lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
         self._client: Any = None
         # twice as many audits in flight as there are workers, so that one audit's bookkeeping (claim,
         # history, result) overlaps another's audit in the pool
@@ -64,8 +68,10 @@ class Runner:
             connect: Any = Client
             self._client = connect(self.settings.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         else:
-            # every process started now (the first audits would otherwise wait for them), each with the rules loaded
-            self._processes = AuditProcesses(self.settings.workers)
+            self._pool = self._new_pool()
+            # start every worker now (the first audits would otherwise wait for them), each with the rules loaded
+            for started in [self._pool.submit(warm_up) for _ in range(max(1, self.settings.workers))]:
+                started.result()
         history = self._history = open_history(self.settings.database_url, self.settings.data_dir, HISTORY_FILE)
         self._recorder = Recorder(self.store, lambda: history)
         self.store.requeue_expired()
@@ -79,14 +85,22 @@ class Runner:
         self.wake.set()
         for thread in self._threads:
             thread.join(timeout=5)
-        if self._processes is not None:
-            self._processes.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
             self._client.close()
         if self._recorder is not None:
             self._recorder.stop()
         if self._history is not None:
             self._history.close()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        if sys.platform == "win32":
+            context = multiprocessing.get_context("spawn")
+        else:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["feedaudit.service.work"])
+        return ProcessPoolExecutor(max_workers=max(1, self.settings.workers), mp_context=context)
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -142,26 +156,12 @@ class Runner:
     def store_url(self) -> str:
         return self.settings.database_url
 
-    def _audit(self, audit: Audit, job: Job) -> Outcome | None:
-        """The job's outcome, renewing the audit's lease every third of it meanwhile; None when the
-        lease was lost (the audit is given up here: it runs again elsewhere)."""
-        renew_every = max(self.settings.lease_seconds / 3, 0.05)
-
-        def renewed() -> bool:
-            return self.store.renew(audit.id, audit.attempt, self.settings.lease_seconds)
-
-        if self._client is None:
-            assert self._processes is not None
-            return self._processes.run(job, every=renew_every, still_wanted=renewed)
-        future = self._client.submit(run_job, job, pure=False)
-        while True:
-            try:
-                outcome: Outcome = future.result(timeout=renew_every)
-                return outcome
-            except TimeoutError:
-                if not renewed():
-                    future.cancel()
-                    return None
+    def _submit(self, job: Job) -> Future[Outcome] | Any:
+        if self._client is not None:
+            return self._client.submit(run_job, job, pure=False)
+        with self._pool_lock:
+            assert self._pool is not None
+            return self._pool.submit(run_job, job)
 
     def _run(self, audit: Audit) -> None:
         try:
@@ -169,24 +169,27 @@ class Runner:
         except Exception as exc:  # a bad option, caught only now: the audit fails, the service goes on
             self._fail(audit, f"cannot start the audit: {exc}")
             return
-        try:
-            result = self._audit(audit, job)
-        except ProcessesClosedError:  # the service stops: the lease runs out and the audit is queued again
-            return
-        except ProcessEndedError:
-            self._fail(audit, "the audit's worker process ended unexpectedly")
-            return
-        except StoreError:
-            raise  # the lease could not be renewed: it runs out and the audit is queued again
-        except FeedauditError as exc:  # a configuration the audit cannot run with: an unusable inventory
-            self._fail(audit, str(exc))
-            return
-        except Exception as exc:
-            self._fail(audit, _internal_error(exc))
-            return
-        if result is None:
-            return
-        outcome = result
+        future = self._submit(job)
+        renew_every = max(self.settings.lease_seconds / 3, 0.05)
+        while True:
+            try:
+                outcome: Outcome = future.result(timeout=renew_every)
+                break
+            except TimeoutError:
+                if not self.store.renew(audit.id, audit.attempt, self.settings.lease_seconds):
+                    future.cancel()
+                    return
+            except BrokenProcessPool:
+                with self._pool_lock:
+                    self._pool = self._new_pool()
+                self._fail(audit, "the audit's worker process ended unexpectedly")
+                return
+            except FeedauditError as exc:  # a configuration the audit cannot run with: an unusable inventory
+                self._fail(audit, str(exc))
+                return
+            except Exception as exc:
+                self._fail(audit, _internal_error(exc))
+                return
         if outcome.error is not None:
             self._fail(audit, outcome.error)
             return
