@@ -80,7 +80,22 @@ class HistoryStore:
         self.location = location
 
     @classmethod
-    def open(cls, target: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> HistoryStore:
+    def open(
+        cls,
+        target: str | Path,
+        *,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        keep_connections: bool = False,
+        on_connect: Callable[[Any], None] | None = None,
+    ) -> HistoryStore:
+        """The history at `target`, created or migrated.
+
+        A short-lived store (a command's run) opens a connection per transaction. A long-lived one that
+        records many runs (the service) passes `keep_connections`: its connections stay open between
+        runs, since closing the last connection to a SQLite file in WAL mode checkpoints the file and
+        syncs it to disk, which costs more than the run itself. `on_connect(dbapi_connection)` runs on
+        every new connection, the first (the migration's) included.
+        """
         url = database_url(target)
         try:
             parsed = sa.engine.make_url(url)
@@ -90,12 +105,17 @@ class HistoryStore:
             parsed = parsed.set(drivername="postgresql+psycopg")
         location = parsed.render_as_string(hide_password=True)
         try:
-            engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+            if keep_connections:  # a server's connections are checked before use; a SQLite file's need not be
+                engine = sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+            else:
+                engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
             raise HistoryError(f"history {location}: {exc}") from exc
         if engine.dialect.name == "sqlite":
             _transactional_sqlite(engine)
         store = cls(engine, location)
+        if on_connect is not None:
+            store.on_connect(on_connect)
         with store._transaction() as conn:
             migrate(conn, migrations)
         return store
@@ -152,12 +172,7 @@ class HistoryStore:
             resolved = [row for row in gone if row.source not in incomplete]
             carried = [row for row in gone if row.source in incomplete]
             if resolved:
-                conn.execute(
-                    findings.update()
-                    .where(findings.c.fingerprint == sa.bindparam("fp"))
-                    .values(status="resolved", resolved_run=run_id),
-                    [{"fp": row.fingerprint} for row in resolved],
-                )
+                conn.execute(_RESOLVE, [{"fp": row.fingerprint, "p_run": run_id} for row in resolved])
             complete = [source for source in audited if source not in incomplete]
             self._write_seen(conn, run_id, current, status, before, complete)
             delta = RunDelta(
@@ -169,16 +184,16 @@ class HistoryStore:
             )
             by_severity = {s: sum(1 for f in rows if f.severity is s) for s in Severity}
             conn.execute(
-                runs.update()
-                .where(runs.c.id == run_id)
-                .values(
-                    findings=len(rows),
-                    new=len(delta.new),
-                    resolved=len(resolved),
-                    errors=by_severity[Severity.ERROR],
-                    warnings=by_severity[Severity.WARNING],
-                    infos=by_severity[Severity.INFO],
-                )
+                _RUN_COUNTS,
+                {
+                    "p_id": run_id,
+                    "p_findings": len(rows),
+                    "p_new": len(delta.new),
+                    "p_resolved": len(resolved),
+                    "p_errors": by_severity[Severity.ERROR],
+                    "p_warnings": by_severity[Severity.WARNING],
+                    "p_infos": by_severity[Severity.INFO],
+                },
             )
             if before_commit is not None:
                 before_commit(delta)
@@ -188,20 +203,21 @@ class HistoryStore:
         self, conn: Connection, sources: list[str], offers: int, started: datetime, finished: datetime
     ) -> int:
         result = conn.execute(
-            runs.insert().values(
-                started_at=_naive_utc(started),
-                finished_at=_naive_utc(finished),
-                feeds=len(sources),
-                sources=json.dumps(sources, ensure_ascii=False),
-                offers=offers,
-                findings=0,
-                new=0,
-                resolved=0,
-                errors=0,
-                warnings=0,
-                infos=0,
-                feedaudit_version=__version__,
-            )
+            _INSERT_RUN,
+            {
+                "started_at": _naive_utc(started),
+                "finished_at": _naive_utc(finished),
+                "feeds": len(sources),
+                "sources": json.dumps(sources, ensure_ascii=False),
+                "offers": offers,
+                "findings": 0,
+                "new": 0,
+                "resolved": 0,
+                "errors": 0,
+                "warnings": 0,
+                "infos": 0,
+                "feedaudit_version": __version__,
+            },
         )
         key = result.inserted_primary_key
         if key is None:  # pragma: no cover - every supported backend returns the new id
@@ -211,16 +227,14 @@ class HistoryStore:
     def _open_by_source(self, conn: Connection, sources: list[str]) -> dict[str, Finding]:
         result: dict[str, Finding] = {}
         for chunk in _chunks(sources):
-            query = sa.select(findings).where(findings.c.status == "open", findings.c.source.in_(chunk))
-            for row in conn.execute(query).mappings():
+            for row in conn.execute(_OPEN_OF_SOURCES, {"p_sources": chunk}).mappings():
                 result[row["fingerprint"]] = _finding_from_row(row)
         return result
 
     def _status_of(self, conn: Connection, prints: list[str]) -> dict[str, str]:
         result: dict[str, str] = {}
         for chunk in _chunks(prints):
-            query = sa.select(findings.c.fingerprint, findings.c.status).where(findings.c.fingerprint.in_(chunk))
-            result.update({row.fingerprint: row.status for row in conn.execute(query)})
+            result.update({row.fingerprint: row.status for row in conn.execute(_STATUS_OF, {"p_prints": chunk})})
         return result
 
     def _write_seen(
@@ -239,39 +253,26 @@ class HistoryStore:
             if fp not in status
         ]
         if fresh:
-            conn.execute(findings.insert(), fresh)
+            conn.execute(_INSERT_FINDING, fresh)
         changed = [
             {**{f"b_{k}": v for k, v in _columns(f).items()}, "fp": fp}
             for fp, f in current.items()
             if fp in status and (fp not in before or _columns(before[fp]) != _columns(f))
         ]
         if changed:
-            conn.execute(
-                findings.update()
-                .where(findings.c.fingerprint == sa.bindparam("fp"))
-                .values(
-                    {name: sa.bindparam(f"b_{name}") for name in _COLUMNS}
-                    | {"status": "open", "last_seen_run": run_id, "resolved_run": None}
-                ),
-                changed,
-            )
+            conn.execute(_REWRITE, [{**row, "p_run": run_id} for row in changed])
         # Every other open finding of a fully read feed was seen again unchanged (the resolved ones are
         # no longer open by now): one statement per chunk of feeds instead of one per finding. In a feed
         # read only in part, the unseen ones are carried over, so its seen ones are stamped one by one.
         for chunk in _chunks(complete):
-            conn.execute(
-                findings.update()
-                .where(findings.c.status == "open", findings.c.source.in_(chunk))
-                .values(last_seen_run=run_id)
-            )
+            conn.execute(_SEEN_OF_SOURCES, {"p_sources": chunk, "p_run": run_id})
         whole = set(complete)
         rewritten = {row["fp"] for row in changed}
-        partial = [{"fp": fp} for fp, f in current.items() if f.source not in whole and fp not in rewritten]
+        partial = [
+            {"fp": fp, "p_run": run_id} for fp, f in current.items() if f.source not in whole and fp not in rewritten
+        ]
         if partial:
-            conn.execute(
-                findings.update().where(findings.c.fingerprint == sa.bindparam("fp")).values(last_seen_run=run_id),
-                partial,
-            )
+            conn.execute(_SEEN, partial)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -337,6 +338,36 @@ _COLUMNS = (
     "url",
     "expected",
     "actual",
+)
+
+_RUN_COUNT_COLUMNS = ("findings", "new", "resolved", "errors", "warnings", "infos")
+
+# The statements of every run, built once with bound parameters, so SQLAlchemy reuses their compiled
+# form (a bound parameter in a SET clause may not bear its column's name, hence `p_` and `b_`).
+_INSERT_RUN = runs.insert()
+_RUN_COUNTS = (
+    runs.update()
+    .where(runs.c.id == sa.bindparam("p_id"))
+    .values({name: sa.bindparam(f"p_{name}") for name in _RUN_COUNT_COLUMNS})
+)
+_OPEN_OF_SOURCES = sa.select(findings).where(
+    findings.c.status == "open", findings.c.source.in_(sa.bindparam("p_sources", expanding=True))
+)
+_STATUS_OF = sa.select(findings.c.fingerprint, findings.c.status).where(
+    findings.c.fingerprint.in_(sa.bindparam("p_prints", expanding=True))
+)
+_BY_PRINT = findings.update().where(findings.c.fingerprint == sa.bindparam("fp"))
+_RESOLVE = _BY_PRINT.values(status="resolved", resolved_run=sa.bindparam("p_run"))
+_INSERT_FINDING = findings.insert()
+_REWRITE = _BY_PRINT.values(
+    {name: sa.bindparam(f"b_{name}") for name in _COLUMNS}
+    | {"status": "open", "last_seen_run": sa.bindparam("p_run"), "resolved_run": None}
+)
+_SEEN = _BY_PRINT.values(last_seen_run=sa.bindparam("p_run"))
+_SEEN_OF_SOURCES = (
+    findings.update()
+    .where(findings.c.status == "open", findings.c.source.in_(sa.bindparam("p_sources", expanding=True)))
+    .values(last_seen_run=sa.bindparam("p_run"))
 )
 
 

@@ -16,6 +16,7 @@ from feedaudit.service.store import Audit, NewAudit, QueueFullError, Token, TooM
 
 PREFIX = "/api/v1"
 QUEUE_FULL_RETRY = 30
+INLINE_REPORT_FINDINGS = 50  # reports of this many findings at most render in well under a millisecond
 BUSY_RETRY = 5
 
 router = APIRouter(prefix=PREFIX)
@@ -47,8 +48,12 @@ def authorize(service: Any, secret: str | None) -> Token:
     return token
 
 
-def api_token(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Token:
-    return authorize(_service(request), credentials.credentials if credentials is not None else None)
+async def api_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Token:
+    service = _service(request)
+    token: Token = await service.read(authorize, service, credentials.credentials if credentials is not None else None)
+    return token
 
 
 TokenDep = Annotated[Token, Depends(api_token)]
@@ -96,9 +101,10 @@ SUBMIT_BODY = {
 
 
 @router.get("/health", response_model=Health, tags=["service"])
-def health(request: Request) -> Health:
+async def health(request: Request) -> Health:
     """Whether the service answers, and how many audits wait in the queue."""
-    return Health(status="ok", version=__version__, queued=_service(request).store.queued_count())
+    store = _service(request).store
+    return Health(status="ok", version=__version__, queued=await _service(request).read(store.queued_count))
 
 
 async def queue_submission(service: Any, submission: Submission, token: Token) -> Audit:
@@ -242,9 +248,17 @@ async def get_report(
 
 async def report_response(request: Request, audit: Audit, output_format: str, *, download: bool) -> Response:
     finished(audit)
-    blob = await asyncio.to_thread(_service(request).store.findings_blob, audit.id)
-    assert audit.summary is not None
-    text = await asyncio.to_thread(render, output_format, audit.summary, unpack_findings(blob))
+    summary = audit.summary
+    assert summary is not None
+    service = _service(request)
+
+    def report() -> str:
+        return render(output_format, summary, unpack_findings(service.store.findings_blob(audit.id)))
+
+    if summary.get("findings", INLINE_REPORT_FINDINGS + 1) <= INLINE_REPORT_FINDINGS:
+        text = await service.read(report)  # a short report: rendered in less time than a hand-off takes
+    else:
+        text = await asyncio.to_thread(report)  # off the event loop, in one hand-off
     headers = {}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="{file_name(audit.id, output_format)}"'

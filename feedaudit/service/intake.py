@@ -209,7 +209,8 @@ def _file_name(name: str | None) -> str:
 
 def _upload_path(settings: ServiceSettings, audit_id: str) -> Path:
     directory = settings.uploads_dir
-    directory.mkdir(parents=True, exist_ok=True)
+    if not directory.is_dir():  # made when the service starts; again if removed meanwhile
+        directory.mkdir(parents=True, exist_ok=True)
     return directory / f"{audit_id}.feed"
 
 

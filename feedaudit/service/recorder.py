@@ -2,8 +2,10 @@
 shop's previous audit of the feed) and their results into the store, exactly once.
 
 The history is one database with one writer at a time, so recording is what many small audits queue
-for. The recorder thread therefore records several waiting audits as one history run (one transaction,
-one sync: a group commit) and splits the run's delta per feed (`RunDelta.for_source`). Their audit rows
+for. The runner thread that finds nobody recording records its audit itself (no hand-off to another
+thread); audits that arrive meanwhile wait, and it then records all of them as one history run (one
+transaction, one commit: a group commit), until none is left, and splits the run's delta per feed
+(`RunDelta.for_source`). Their audit rows
 are finished inside that history transaction, and only if every attempt still holds its lease; if one
 does not, the group is rolled back and its audits are recorded one by one, so the audit whose lease is
 lost is recorded nowhere and runs again.
@@ -17,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -59,44 +60,53 @@ class Recorder:
     def __init__(self, store: JobStore, open_history: Callable[[], HistoryStore]) -> None:
         self.store = store
         self._open_history = open_history
-        self._queue: queue.Queue[_Pending | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._loop, name="feedaudit-recorder", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._waiting: list[_Pending] = []  # in arrival order
+        self._recording = False  # a thread is recording (it records whatever waits before it stops)
 
     def record(self, audit: Audit, outcome: Outcome) -> bool:
         """Record a finished audit (waits for it); False when its attempt had lost the lease."""
         pending = _Pending(audit, outcome, datetime.now(UTC))
-        self._queue.put(pending)
+        with self._lock:
+            self._waiting.append(pending)
+            lead = not self._recording
+            self._recording = True
+        if lead:
+            self._lead()
         return pending.done.result()
 
     def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        """Nothing to stop: audits are recorded by the threads that hand them in."""
 
-    def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            sources = {first.keyed_source}
-            held: list[_Pending] = []
-            while len(group) < MAX_GROUP:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)
-                    break
-                if item.keyed_source in sources:
-                    held.append(item)  # the same feed twice: its second audit compares with the first
-                    continue
+    def _lead(self) -> None:
+        """Record groups of waiting audits until none waits."""
+        try:
+            while True:
+                with self._lock:
+                    group = self._next_group()
+                    if not group:
+                        self._recording = False
+                        return
+                self._record_group(group)
+        except BaseException:
+            with self._lock:
+                self._recording = False
+            raise
+
+    def _next_group(self) -> list[_Pending]:
+        """Up to MAX_GROUP waiting audits, of different feeds (the same feed twice: its second audit
+        waits for the next group, so that it compares with the first); taken off the waiting list."""
+        group: list[_Pending] = []
+        held: list[_Pending] = []
+        sources: set[str] = set()
+        for item in self._waiting:
+            if len(group) < MAX_GROUP and item.keyed_source not in sources:
                 group.append(item)
                 sources.add(item.keyed_source)
-            for item in held:
-                self._queue.put(item)
-            self._record_group(group)
+            else:
+                held.append(item)
+        self._waiting = held
+        return group
 
     def _record_group(self, group: list[_Pending]) -> None:
         try:
@@ -160,15 +170,16 @@ def open_history(url: str, data_dir: Path, file_name: str) -> HistoryStore:
     while the history's transaction is open), in WAL mode with `synchronous = NORMAL` as the service
     database is (a power cut may lose the last commits, never corrupt the file)."""
     if not url.startswith("sqlite"):
-        return HistoryStore.open(url)
+        return HistoryStore.open(url, keep_connections=True)
     path = data_dir / file_name
     if not path.exists():
         with contextlib.closing(sqlite3.connect(path)) as database:
             database.execute("PRAGMA journal_mode = WAL")  # kept by the file
-    history = HistoryStore.open(path)
-
-    history.on_connect(lambda connection: connection.execute("PRAGMA synchronous = NORMAL"))
-    return history
+    return HistoryStore.open(
+        path,
+        keep_connections=True,
+        on_connect=lambda connection: connection.execute("PRAGMA synchronous = NORMAL"),
+    )
 
 
 def _delta_record(delta: RunDelta, name: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import socket
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -37,9 +38,12 @@ HISTORY_FILE = "history.sqlite"
 
 
 class Runner:
-    def __init__(self, settings: ServiceSettings, store: JobStore) -> None:
+    def __init__(
+        self, settings: ServiceSettings, store: JobStore, *, on_finished: Callable[[str], None] | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
+        self._on_finished = on_finished  # told the id of every audit this runner finished (done or failed)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.wake = threading.Event()
         self._stopping = threading.Event()
@@ -199,13 +203,18 @@ class Runner:
             self._fail(audit, _internal_error(exc))
             return
         if recorded:
-            _drop_upload(audit)
-            self._webhook_for(audit)
+            self._finished(audit)
 
     def _fail(self, audit: Audit, error: str) -> None:
         if self.store.fail(audit.id, audit.attempt, error, webhook=audit.webhook_url is not None):
-            _drop_upload(audit)
-            self._webhook_for(audit)
+            self._finished(audit)
+
+    def _finished(self, audit: Audit) -> None:
+        """After the audit's result is committed: wake its waiters, drop its upload, send its webhook."""
+        if self._on_finished is not None:
+            self._on_finished(audit.id)
+        _drop_upload(audit)
+        self._webhook_for(audit)
 
     def _webhook_for(self, audit: Audit) -> None:
         if audit.webhook_url is None:

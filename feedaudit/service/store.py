@@ -168,6 +168,61 @@ def utcnow() -> datetime:
 
 _SUMMARY_COLUMNS = [c for c in audits.c if c.name != "findings"]
 
+# The statements of every audit, built once with bound parameters: SQLAlchemy then reuses their
+# compiled form instead of building, keying and looking up a new statement on every call. (A bound
+# parameter in a SET clause may not bear its column's name, hence the `p_` prefix.)
+_TOKEN_BY_HASH = sa.select(tokens).where(tokens.c.hash == sa.bindparam("p_hash"))
+_AUDIT_BY_ID = sa.select(*_SUMMARY_COLUMNS).where(audits.c.id == sa.bindparam("p_id"))
+_AUDIT_OF_SHOP = _AUDIT_BY_ID.where(audits.c.shop == sa.bindparam("p_shop"))
+_FINDINGS_BY_ID = sa.select(audits.c.findings).where(audits.c.id == sa.bindparam("p_id"))
+_QUEUED = sa.select(sa.func.count()).where(audits.c.status == "queued")
+_ACTIVE_OF_TOKEN = sa.select(sa.func.count()).where(
+    audits.c.token_id == sa.bindparam("p_token"), audits.c.status.in_(ACTIVE)
+)
+_INSERT_AUDIT = audits.insert()
+_NEXT_QUEUED = (
+    sa.select(*_SUMMARY_COLUMNS)
+    .where(audits.c.status == "queued")
+    .order_by(audits.c.submitted_at, audits.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_TAKE = (
+    audits.update()
+    .where(audits.c.id == sa.bindparam("p_id"), audits.c.status == "queued")
+    .values(
+        status="running",
+        attempt=sa.bindparam("p_attempt"),
+        lease_owner=sa.bindparam("p_owner"),
+        lease_expires=sa.bindparam("p_expires"),
+        started_at=sa.bindparam("p_now"),
+        bytes_read=0,
+        bytes_total=None,
+    )
+)
+_OF_ATTEMPT = audits.update().where(
+    audits.c.id == sa.bindparam("p_id"), audits.c.attempt == sa.bindparam("p_attempt"), audits.c.status == "running"
+)
+_RENEW = _OF_ATTEMPT.values(lease_expires=sa.bindparam("p_expires"))
+_FINISH = _OF_ATTEMPT.values(
+    status="done",
+    finished_at=sa.bindparam("p_now"),
+    lease_owner=None,
+    lease_expires=None,
+    summary=sa.bindparam("p_summary"),
+    findings=sa.bindparam("p_findings"),
+    delta=sa.bindparam("p_delta"),
+    webhook_state=sa.bindparam("p_webhook"),
+)
+_FAIL = _OF_ATTEMPT.values(
+    status="failed",
+    finished_at=sa.bindparam("p_now"),
+    lease_owner=None,
+    lease_expires=None,
+    error=sa.bindparam("p_error"),
+    webhook_state=sa.bindparam("p_webhook"),
+)
+
 
 class JobStore:
     """Tokens and audit jobs in one database (`open` creates the tables)."""
@@ -176,6 +231,9 @@ class JobStore:
         self._writer = writer
         self._reader = reader
         self.location = location
+        # reads of a local SQLite file in WAL mode take well under a millisecond and do not wait for a
+        # writer: the API makes them without handing them to a thread (see `Service.read`)
+        self.inline_reads = reader.dialect.name == "sqlite"
         # SQLite has one writer at a time: this process's writers queue here, in turn, rather than in
         # SQLite's busy handler, which sleeps and retries
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
@@ -192,13 +250,16 @@ class JobStore:
             parsed = parsed.set(drivername="postgresql+psycopg")
         location = parsed.render_as_string(hide_password=True)
         try:
-            writer = sa.create_engine(parsed, pool_pre_ping=True)
-            reader = sa.create_engine(parsed, pool_pre_ping=True) if parsed.get_backend_name() == "sqlite" else writer
+            # a server connection may have been dropped while idle in the pool (checked before use); a
+            # SQLite file's cannot, and the check would cost a statement in every transaction
+            sqlite = parsed.get_backend_name() == "sqlite"
+            writer = sa.create_engine(parsed, pool_pre_ping=not sqlite)
+            reader = sa.create_engine(parsed) if sqlite else writer
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
             raise StoreError(f"database {location}: {exc}") from exc
         if writer.dialect.name == "sqlite":
             _sqlite_transactions(writer, "BEGIN IMMEDIATE")
-            _sqlite_transactions(reader, "BEGIN")
+            _sqlite_transactions(reader, None)
         store = cls(writer, reader, location)
         with store._write() as conn:
             metadata.create_all(conn)
@@ -250,7 +311,7 @@ class JobStore:
     def token_for(self, secret: str) -> Token | None:
         """The live token whose secret this is, or None."""
         with self._read() as conn:
-            row = conn.execute(sa.select(tokens).where(tokens.c.hash == token_hash(secret))).mappings().first()
+            row = conn.execute(_TOKEN_BY_HASH, {"p_hash": token_hash(secret)}).mappings().first()
         if row is None or row["revoked"]:
             return None
         return _token(row)
@@ -270,48 +331,55 @@ class JobStore:
         """Queue an audit, unless the queue or the token's share of it is full (checked in the same
         transaction, so two submissions cannot both take the last place)."""
         now = utcnow()
+        values: dict[str, Any] = {
+            "id": new.id,
+            "shop": new.shop,
+            "token_id": new.token_id,
+            "status": "queued",
+            "kind": new.kind,
+            "source": new.source,
+            "name": new.name,
+            "options": json.dumps(new.options),
+            "submitted_at": now,
+            "attempt": 0,
+            "bytes_read": 0,
+            "webhook_url": new.webhook_url,
+            "webhook_secret": new.webhook_secret,
+        }
         with self._write() as conn:
-            queued = conn.execute(sa.select(sa.func.count()).where(audits.c.status == "queued")).scalar_one()
-            if queued >= queue_limit:
+            if conn.execute(_QUEUED).scalar_one() >= queue_limit:
                 raise QueueFullError
-            active = conn.execute(
-                sa.select(sa.func.count()).where(audits.c.token_id == new.token_id, audits.c.status.in_(ACTIVE))
-            ).scalar_one()
-            if active >= max_active:
+            if conn.execute(_ACTIVE_OF_TOKEN, {"p_token": new.token_id}).scalar_one() >= max_active:
                 raise TooManyActiveError
-            conn.execute(
-                audits.insert().values(
-                    id=new.id,
-                    shop=new.shop,
-                    token_id=new.token_id,
-                    status="queued",
-                    kind=new.kind,
-                    source=new.source,
-                    name=new.name,
-                    options=json.dumps(new.options),
-                    submitted_at=now,
-                    attempt=0,
-                    bytes_read=0,
-                    webhook_url=new.webhook_url,
-                    webhook_secret=new.webhook_secret,
-                )
-            )
-        audit = self.get(new.id)
-        assert audit is not None
-        return audit
+            conn.execute(_INSERT_AUDIT, values)
+        # the row as written (no second query to read it back)
+        return Audit(
+            id=new.id,
+            shop=new.shop,
+            token_id=new.token_id,
+            status="queued",
+            kind=new.kind,
+            source=new.source,
+            name=new.name,
+            options=json.loads(values["options"]),
+            submitted_at=now,
+            webhook_url=new.webhook_url,
+            webhook_secret=new.webhook_secret,
+        )
 
     def get(self, audit_id: str, shop: str | None = None) -> Audit | None:
         """The audit, or None when there is none of that id (of that shop, when `shop` is given)."""
-        query = sa.select(*_SUMMARY_COLUMNS).where(audits.c.id == audit_id)
-        if shop is not None:
-            query = query.where(audits.c.shop == shop)
         with self._read() as conn:
-            row = conn.execute(query).mappings().first()
+            if shop is None:
+                row = conn.execute(_AUDIT_BY_ID, {"p_id": audit_id}).mappings().first()
+            else:
+                row = conn.execute(_AUDIT_OF_SHOP, {"p_id": audit_id, "p_shop": shop}).mappings().first()
         return None if row is None else _audit(row)
 
     def findings_blob(self, audit_id: str) -> bytes | None:
         with self._read() as conn:
-            return conn.execute(sa.select(audits.c.findings).where(audits.c.id == audit_id)).scalar_one_or_none()
+            blob: bytes | None = conn.execute(_FINDINGS_BY_ID, {"p_id": audit_id}).scalar_one_or_none()
+            return blob
 
     def list(self, shop: str | None, *, limit: int = 50, status: str | None = None) -> list[Audit]:
         """The most recent audits, newest first (of one shop, or of all)."""
@@ -334,40 +402,34 @@ class JobStore:
         while True:
             now = utcnow()
             with self._write() as conn:
-                candidate = conn.execute(
-                    sa.select(audits.c.id, audits.c.attempt)
-                    .where(audits.c.status == "queued")
-                    .order_by(audits.c.submitted_at, audits.c.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).first()
+                candidate = conn.execute(_NEXT_QUEUED).mappings().first()
                 if candidate is None:
                     return None
                 taken = conn.execute(
-                    audits.update()
-                    .where(audits.c.id == candidate.id, audits.c.status == "queued")
-                    .values(
-                        status="running",
-                        attempt=candidate.attempt + 1,
-                        lease_owner=owner,
-                        lease_expires=now + timedelta(seconds=lease_seconds),
-                        started_at=now,
-                        bytes_read=0,
-                        bytes_total=None,
-                    )
+                    _TAKE,
+                    {
+                        "p_id": candidate["id"],
+                        "p_attempt": candidate["attempt"] + 1,
+                        "p_owner": owner,
+                        "p_expires": now + timedelta(seconds=lease_seconds),
+                        "p_now": now,
+                    },
                 ).rowcount
             if taken == 1:
-                return self.get(candidate.id)
+                # the row as the update left it (no second query to read it back)
+                audit = _audit(candidate)
+                audit.status = "running"
+                audit.attempt = candidate["attempt"] + 1
+                audit.started_at = now
+                audit.bytes_read = 0
+                audit.bytes_total = None
+                return audit
 
     def renew(self, audit_id: str, attempt: int, lease_seconds: float) -> bool:
         """Extend the lease; False when this attempt no longer holds it."""
         with self._write() as conn:
-            return (
-                conn.execute(
-                    attempt_update(audit_id, attempt).values(lease_expires=utcnow() + timedelta(seconds=lease_seconds))
-                ).rowcount
-                == 1
-            )
+            expires = utcnow() + timedelta(seconds=lease_seconds)
+            return conn.execute(_RENEW, {"p_id": audit_id, "p_attempt": attempt, "p_expires": expires}).rowcount == 1
 
     def finish(self, results: Sequence[Result]) -> bool:
         """Record finished audits, all in one transaction; False (and nothing written) when any of their
@@ -377,16 +439,16 @@ class JobStore:
             with self._write() as conn:
                 for result in results:
                     done = conn.execute(
-                        attempt_update(result.audit_id, result.attempt).values(
-                            status="done",
-                            finished_at=now,
-                            lease_owner=None,
-                            lease_expires=None,
-                            summary=json.dumps(result.summary),
-                            findings=result.findings,
-                            delta=None if result.delta is None else json.dumps(result.delta),
-                            webhook_state="pending" if result.webhook else None,
-                        )
+                        _FINISH,
+                        {
+                            "p_id": result.audit_id,
+                            "p_attempt": result.attempt,
+                            "p_now": now,
+                            "p_summary": json.dumps(result.summary),
+                            "p_findings": result.findings,
+                            "p_delta": None if result.delta is None else json.dumps(result.delta),
+                            "p_webhook": "pending" if result.webhook else None,
+                        },
                     ).rowcount
                     if done != 1:
                         raise _LeaseLostError
@@ -396,19 +458,14 @@ class JobStore:
 
     def fail(self, audit_id: str, attempt: int, error: str, *, webhook: bool) -> bool:
         with self._write() as conn:
-            return (
-                conn.execute(
-                    attempt_update(audit_id, attempt).values(
-                        status="failed",
-                        finished_at=utcnow(),
-                        lease_owner=None,
-                        lease_expires=None,
-                        error=error,
-                        webhook_state="pending" if webhook else None,
-                    )
-                ).rowcount
-                == 1
-            )
+            values = {
+                "p_id": audit_id,
+                "p_attempt": attempt,
+                "p_now": utcnow(),
+                "p_error": error,
+                "p_webhook": "pending" if webhook else None,
+            }
+            return conn.execute(_FAIL, values).rowcount == 1
 
     def requeue_expired(self) -> int:
         """Put running audits whose lease ran out back in the queue; how many."""
@@ -488,9 +545,12 @@ def _audit(row: Any) -> Audit:
     )
 
 
-def _sqlite_transactions(engine: Engine, begin: str) -> None:
+def _sqlite_transactions(engine: Engine, begin: str | None) -> None:
     """Let SQLAlchemy start transactions (`begin`: writers take the lock up front), in WAL mode so that
-    readers never wait for a writer, waiting up to 30 s for a lock held by another process."""
+    readers never wait for a writer, waiting up to 30 s for a lock held by another process.
+
+    The reader's `begin` is None: every read of the store is one statement, which SQLite runs on one
+    snapshot of its own, so no BEGIN (and rollback) is sent around it."""
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -501,6 +561,8 @@ def _sqlite_transactions(engine: Engine, begin: str) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
+    if begin is not None:
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
