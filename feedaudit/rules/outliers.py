@@ -72,7 +72,7 @@ def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions, FeedPrices
     """
     price = offer.price
     if price is not None and price > 0:
-        ctx.state.add_offer(offer, price, offer.line_of("price"))
+        ctx.state.add_price(offer.category, offer.currency, price, offer.line_of("price"), offer)
     return iter(())
 
 

@@ -108,15 +108,21 @@ class FeedPrices:
         if self.with_whole:
             self.whole.add(priced)
 
-    def add_offer(self, offer: Offer, price: Decimal, line: int) -> None:
-        """`add` of an offer's price, building its `Priced` only when a summary keeps it among its extremes."""
+    def add_price(
+        self, category: str | None, currency: str | None, price: Decimal, line: int, offer: Offer | None = None
+    ) -> None:
+        """`add` of one price (and the offer it belongs to, if its reference is kept), building its
+        `Priced` (and the `OfferRef`) only when a summary keeps it among its extremes."""
         if price <= 0:
             return
-        summary = self._summary(offer.category, offer.currency)
+        summary = self._summary(category, currency)
         kept = summary.count_in(price, line)
         kept_whole = self.with_whole and self.whole.count_in(price, line)
         if kept or kept_whole:
-            priced = Priced(price, line, offer.ref(), offer.quantity)
+            if offer is not None:
+                priced = Priced(price, line, offer.ref(), offer.quantity)
+            else:
+                priced = Priced(price, line, None)
             if kept:
                 summary.keep(priced)
             if kept_whole:
