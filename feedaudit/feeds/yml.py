@@ -35,6 +35,8 @@ ROOT_TAGS = ("yml_catalog", "{*}yml_catalog")
 RECORD_TAGS = ("offer", "{*}offer")
 NAME_TAGS = ("name", "name_ua", "name_ru")  # also `<name lang="ru">` beside `<name lang="ua">` (Epicentr)
 DESCRIPTION_TAGS = ("description", "description_ua", "description_ru")
+NAME_AND_MODEL_TAGS = (*NAME_TAGS, "model")
+VENDOR_CODE_TAGS = ("vendorCode", "article", "vendor_code")
 _TRANSLATED = frozenset(("name", "description"))
 # What `manufacturer_warranty` true / false says, in words the warranty vocabulary reads.
 MANUFACTURER_WARRANTY = "manufacturer's warranty"
@@ -167,22 +169,13 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
             else:
                 translations.append(child)
 
-    def text(names: tuple[str, ...], field: str) -> str | None:
-        """The stripped text of the first of `names` present, noting its line under `field`."""
-        for name in names:
-            child = fields.get(name)
-            if child is not None:
-                line = child.sourceline
-                if line:
-                    lines[field] = line
-                return (child.text or "").strip()
-        return None
-
+    # The fields below are looked up inline rather than through a helper: this runs for every offer.
+    get = fields.get
     offer_id = text_of(element.get("id"))
-    price_text = text(("price",), "price")
-    old_price_text = text(OLD_PRICE_TAGS, "old_price")
-    currency = text_of(text(("currencyId",), "currency"))
-    quantity_text = text(QUANTITY_TAGS, "quantity")
+    price_text = _field_text(get("price"), "price", lines)
+    old_price_text = _first_text(fields, OLD_PRICE_TAGS, "old_price", lines)
+    currency = _field_text(get("currencyId"), "currency", lines) or None
+    quantity_text = _first_text(fields, QUANTITY_TAGS, "quantity", lines)
     roles = param_roles.roles(params)
     availability, availability_text = _availability(element, flavour)
     if availability_text is not None:
@@ -193,18 +186,18 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
     warranty_months, warranty_text = _warranty(fields, roles, lines)
     return_param = roles.get("returns")
     delivery_min, delivery_max, delivery_text = _offer_delivery(fields, roles, lines)
-    category_text = text(("categoryId",), "category")
+    category_text = _field_text(get("categoryId"), "category", lines)
     category: str | None = feed.categories.get(category_text, category_text) if category_text else None
     if category is None:
-        category = text(("category",), "category")
-    name = text((*NAME_TAGS, "model"), "name")
-    if element.get("type") == "vendor.model" and fields.get("model") is not None:
+        category = _field_text(get("category"), "category", lines)
+    name = _first_text(fields, NAME_AND_MODEL_TAGS, "name", lines)
+    if element.get("type") == "vendor.model" and get("model") is not None:
         name = " ".join(
             part
             for part in (
-                text(("typePrefix",), "name"),
-                text(("vendor",), "vendor"),
-                text(("model",), "name"),
+                _field_text(get("typePrefix"), "name", lines),
+                _field_text(get("vendor"), "vendor", lines),
+                _field_text(get("model"), "name", lines),
             )
             if part
         )
@@ -216,9 +209,9 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
         column=column,
         dialect=Dialect.YML,
         offer_id=offer_id,
-        url=text_of(text(("url",), "url")),
-        name=text_of(name),
-        description=text_of(text(DESCRIPTION_TAGS, "description")),
+        url=_field_text(get("url"), "url", lines) or None,
+        name=name or None,
+        description=_first_text(fields, DESCRIPTION_TAGS, "description", lines) or None,
         category=category,
         price=parse_price(price_text, currency),
         price_text=price_text,
@@ -237,14 +230,36 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
         delivery_min_days=delivery_min,
         delivery_max_days=delivery_max,
         delivery_text=delivery_text,
-        vendor=text_of(text(("vendor",), "vendor")),
-        vendor_code=text_of(text(("vendorCode", "article", "vendor_code"), "vendor_code")),
-        barcode=text_of(text(("barcode",), "barcode")),
+        vendor=_field_text(get("vendor"), "vendor", lines) or None,
+        vendor_code=_first_text(fields, VENDOR_CODE_TAGS, "vendor_code", lines) or None,
+        barcode=_field_text(get("barcode"), "barcode", lines) or None,
         params=tuple(params),
         lines=lines,
         other_names=_other_versions(fields, translations, NAME_TAGS, whole_name=name),
         other_descriptions=_other_versions(fields, translations, DESCRIPTION_TAGS),
     )
+
+
+def _field_text(child: etree._Element | None, field: str, lines: dict[str, int]) -> str | None:
+    """The stripped text of `child` (None when absent), noting its line under `field`."""
+    if child is None:
+        return None
+    line = child.sourceline
+    if line:
+        lines[field] = line
+    text = child.text
+    return text.strip() if text else ""
+
+
+def _first_text(
+    fields: dict[str, etree._Element], names: tuple[str, ...], field: str, lines: dict[str, int]
+) -> str | None:
+    """The stripped text of the first of `names` present, noting its line under `field`."""
+    for name in names:
+        child = fields.get(name)
+        if child is not None:
+            return _field_text(child, field, lines)
+    return None
 
 
 def _other_versions(
@@ -255,11 +270,26 @@ def _other_versions(
     whole_name: str | None = None,
 ) -> tuple[str, ...]:
     """The texts of `tags` beside the one the offer shows (the first present, or `whole_name` built from parts)."""
-    present = [fields[tag] for tag in tags if tag in fields]
-    present += [child for child in translations if local(child.tag) == tags[0]]
-    texts = [text for child in present if (text := text_of(child.text))]
-    if whole_name is None or (texts and texts[0] == text_of(whole_name)):
-        texts = texts[1:]
+    texts: list[str] = []
+    for tag in tags:
+        child = fields.get(tag)
+        if child is not None:
+            text = child.text
+            if text and (text := text.strip()):
+                texts.append(text)
+    if translations:
+        main = tags[0]
+        for child in translations:
+            if local(child.tag) == main:
+                text = child.text
+                if text and (text := text.strip()):
+                    texts.append(text)
+    if not texts:
+        return ()
+    if whole_name is None or texts[0] == whole_name.strip():
+        del texts[0]
+    if len(texts) <= 1:
+        return tuple(texts)
     return tuple(dict.fromkeys(texts))
 
 

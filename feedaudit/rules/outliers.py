@@ -70,9 +70,9 @@ def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions, FeedPrices
     <offer id="BR-10"><categoryId>7</categoryId><price>1000</price><quantity_in_stock>43</quantity_in_stock></offer>
     ```
     """
-    if offer.price is not None and offer.price > 0:
-        priced = Priced(offer.price, offer.line_of("price"), offer.ref(), offer.quantity)
-        ctx.state.add(offer.category, offer.currency, priced)
+    price = offer.price
+    if price is not None and price > 0:
+        ctx.state.add_price(offer.category, offer.currency, price, offer.line_of("price"), offer)
     return iter(())
 
 

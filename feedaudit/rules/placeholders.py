@@ -16,7 +16,7 @@ from pydantic import Field
 
 from feedaudit.model import Offer, OfferRef, Problem, Severity
 from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
-from feedaudit.rules.price_stats import FeedPrices, Priced
+from feedaudit.rules.price_stats import FeedPrices
 from feedaudit.section import Section
 from feedaudit.text import availability_placeholder, price_placeholder, quantity_placeholder
 
@@ -157,7 +157,7 @@ def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions, _Sentine
     sentinels = _sentinels(ctx)
     price = offer.price
     if price is not None and price > 0:
-        ctx.state.prices.add(offer.category, offer.currency, Priced(price, offer.line_of("price"), None))
+        ctx.state.prices.add_price(offer.category, offer.currency, price, offer.line_of("price"))
     listed = price is not None and price in sentinels
     if price is not None and (listed or _round_placeholder(price)):
         marked_down = price > 1 and offer.old_price is not None and offer.old_price > price

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from feedaudit.model import OfferRef
+from feedaudit.model import Offer, OfferRef
 
 BINS_PER_DECADE = 40
 EXTREMES = 8  # lowest and highest prices kept per category, with their offers
@@ -46,14 +46,27 @@ class CategoryPrices:
     extremes: bool = True  # whether the lowest and highest prices are kept (not: counts only)
 
     def add(self, priced: Priced) -> None:
+        if self.count_in(priced.price, priced.line):
+            self.keep(priced)
+
+    def count_in(self, price: Decimal, line: int) -> bool:
+        """Count a price; whether it goes among the lowest or highest kept (then `keep` it), so the
+        caller builds the `Priced` (and its offer's `OfferRef`) only for those."""
         self.count += 1
-        key = bin_of(priced.price)
+        key = bin_of(price)
         self.bins[key] = self.bins.get(key, 0) + 1
         if not self.extremes:
-            return
+            return False
         lows, highs = self.lows, self.highs
-        if len(highs) >= EXTREMES and lows[-1].price < priced.price < highs[0].price:
-            return  # the common case: neither among the lowest nor the highest
+        if len(highs) < EXTREMES or len(lows) < EXTREMES:
+            return True
+        if lows[-1].price < price < highs[0].price:
+            return False  # the common case: neither among the lowest nor the highest
+        lowest, highest = lows[-1], highs[0]
+        return (price, line) < (lowest.price, lowest.line) or (price, line) > (highest.price, highest.line)
+
+    def keep(self, priced: Priced) -> None:
+        """Put a price `count_in` let through among the lowest and highest kept."""
         if len(self.lows) < EXTREMES or priced < self.lows[-1]:
             bisect.insort(self.lows, priced)
             del self.lows[EXTREMES:]
@@ -90,6 +103,32 @@ class FeedPrices:
     def add(self, category: str | None, currency: str | None, priced: Priced) -> None:
         if priced.price <= 0:
             return
+        summary = self._summary(category, currency)
+        summary.add(priced)
+        if self.with_whole:
+            self.whole.add(priced)
+
+    def add_price(
+        self, category: str | None, currency: str | None, price: Decimal, line: int, offer: Offer | None = None
+    ) -> None:
+        """`add` of one price (and the offer it belongs to, if its reference is kept), building its
+        `Priced` (and the `OfferRef`) only when a summary keeps it among its extremes."""
+        if price <= 0:
+            return
+        summary = self._summary(category, currency)
+        kept = summary.count_in(price, line)
+        kept_whole = self.with_whole and self.whole.count_in(price, line)
+        if kept or kept_whole:
+            if offer is not None:
+                priced = Priced(price, line, offer.ref(), offer.quantity)
+            else:
+                priced = Priced(price, line, None)
+            if kept:
+                summary.keep(priced)
+            if kept_whole:
+                self.whole.keep(priced)
+
+    def _summary(self, category: str | None, currency: str | None) -> CategoryPrices:
         key = (category or "", (currency or "").upper())
         summary = self.categories.get(key)
         if summary is None:
@@ -98,9 +137,7 @@ class FeedPrices:
                 summary = self.categories.setdefault(key, CategoryPrices(extremes=self.extremes))
             else:
                 summary = self.categories[key] = CategoryPrices(extremes=self.extremes)
-        summary.add(priced)
-        if self.with_whole:
-            self.whole.add(priced)
+        return summary
 
     def category(self, category: str | None, currency: str | None) -> CategoryPrices | None:
         key = (category or "", (currency or "").upper())
