@@ -32,6 +32,10 @@ class SourceError(FeedauditError):
     """A source cannot be opened or read."""
 
 
+class SourceLimitError(SourceError):
+    """A source goes past a cap while being read (it decodes to too much: a compression bomb)."""
+
+
 class InventoryError(FeedauditError):
     """The inventory cannot be loaded or mapped."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from feedaudit.errors import SourceError
+from feedaudit.errors import SourceError, SourceLimitError
 from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.source import Prefixed, Readable, Source, SourceOptions, open_source
 from feedaudit.model import Dialect, FeedInfo, FeedIssue, FeedIssueKind, Offer
@@ -33,7 +33,7 @@ def read_feed(spec: str, feed: FeedInfo, options: ReadOptions | None = None) -> 
         source = open_source(spec, options.source)
     except SourceError as exc:
         feed.issues += 1
-        yield FeedIssue(FeedIssueKind.UNREADABLE, str(exc), feed.source)
+        yield _unreadable(exc, feed)
         return
     with source:
         for item in _read_open(source, feed, options):
@@ -42,13 +42,19 @@ def read_feed(spec: str, feed: FeedInfo, options: ReadOptions | None = None) -> 
             yield item
 
 
+def _unreadable(exc: SourceError, feed: FeedInfo) -> FeedIssue:
+    """The issue for a source that failed: past a cap (FD006), or unreadable (FD003)."""
+    kind = FeedIssueKind.SIZE_LIMIT if isinstance(exc, SourceLimitError) else FeedIssueKind.UNREADABLE
+    return FeedIssue(kind, str(exc), feed.source)
+
+
 def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator[Offer | FeedIssue]:
     from feedaudit.feeds.sniff import read_head, sniff  # noqa: PLC0415 - lxml with the first feed read (see _reader)
 
     try:
         prefix, preamble_too_long = read_head(source, options.limits.max_preamble_bytes)
     except SourceError as exc:
-        yield FeedIssue(FeedIssueKind.UNREADABLE, str(exc), feed.source)
+        yield _unreadable(exc, feed)
         return
     if not prefix.strip():
         yield FeedIssue(FeedIssueKind.NOT_WELL_FORMED, "the feed is empty: no XML at all", feed.source, 1, 1)
@@ -107,7 +113,7 @@ def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator
                 feed.offers += 1
             yield item
     except SourceError as exc:
-        yield FeedIssue(FeedIssueKind.UNREADABLE, str(exc), feed.source)
+        yield _unreadable(exc, feed)
     feed.bytes_read = source.bytes_read
     if source.limit_hit:
         yield FeedIssue(

@@ -27,8 +27,16 @@ if TYPE_CHECKING:
 
     from feedaudit.listings.guard import Deadline, Guard
 
-from feedaudit.decoding import ACCEPT_ENCODING, MAX_RATIO, RATIO_FLOOR, ContentDecoder, DecodedReader, DecodingError
-from feedaudit.errors import SourceError
+from feedaudit.decoding import (
+    ACCEPT_ENCODING,
+    MAX_RATIO,
+    RATIO_FLOOR,
+    ContentDecoder,
+    DecodedReader,
+    DecodingError,
+    OutputTooLargeError,
+)
+from feedaudit.errors import SourceError, SourceLimitError
 
 DEFAULT_MAX_BYTES = 8 * 1024**3  # 8 GiB decompressed; Google's own per-file cap is 4 GB
 DEFAULT_TIMEOUT = 30.0
@@ -165,6 +173,8 @@ class _Decoded:
     def read(self, size: int = -1, /) -> bytes:
         try:
             return self._reader.read(size)
+        except OutputTooLargeError as exc:
+            raise SourceLimitError(f"{self._name}: {exc}") from exc
         except DecodingError as exc:
             raise SourceError(f"{self._name}: {exc}") from exc
 
@@ -314,7 +324,7 @@ def _open_zip_member(
         raise SourceError(f"{name}: zip archive holds no files")
     info = xml_members[0]
     if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
-        raise SourceError(
+        raise SourceLimitError(
             f"{name}: {info.filename} unpacks to {info.file_size:,} bytes from {info.compress_size:,}, more than "
             f"{max_ratio} times its compressed size: a compression bomb, not a feed"
         )

@@ -100,7 +100,7 @@ def test_a_compression_bomb_is_refused_after_its_first_mib(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["check", "--output-format", "jsonl", str(bomb)])
     assert result.exit_code == 1, result.output
     findings = [json.loads(line) for line in result.stdout.splitlines()]
-    refused = [f for f in findings if f["code"] == "FD003"]
+    refused = [f for f in findings if f["code"] == "FD006"]
     assert len(refused) == 1, findings
     assert "more than 250 times its compressed size" in refused[0]["message"]
     assert "compression bomb" in refused[0]["message"]
