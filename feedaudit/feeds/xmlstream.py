@@ -245,25 +245,18 @@ class RecordStream:
         controls = self._controls
         more = controls.replaced - len(controls.reports)
         if more > 0:
-            yield FeedIssue(
-                FeedIssueKind.ENCODING,
-                f"{more} more control characters not shown (each read as a space)",
-                self.source,
-                controls.reports[-1][0],
-                None,
-            )
+            yield self._not_shown(f"{more} more control characters", "(each read as a space)", controls.reports[-1][0])
 
     def _references_not_shown(self) -> Iterator[FeedIssue]:
         references = self._references
         more = references.rewritten - len(references.reports)
         if more > 0:
-            yield FeedIssue(
-                FeedIssueKind.ENCODING,
-                f"{more} more surrogate character references not shown (each read as its character or U+FFFD)",
-                self.source,
-                references.reports[-1][0],
-                None,
-            )
+            what = f"{more} more surrogate character references"
+            yield self._not_shown(what, "(each read as its character or U+FFFD)", references.reports[-1][0])
+
+    def _not_shown(self, what: str, how: str, line: int) -> FeedIssue:
+        """One issue for the repeats past the reported ones, at `line`, that of the last one reported."""
+        return FeedIssue(FeedIssueKind.ENCODING, f"{what} not shown {how}", self.source, line, None)
 
     def _is_new(self, exc: etree.XMLSyntaxError) -> bool:
         return not any(e.message == exc.msg for e in self._parser.error_log)
