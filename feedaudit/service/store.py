@@ -204,24 +204,21 @@ _OF_ATTEMPT = audits.update().where(
     audits.c.id == sa.bindparam("p_id"), audits.c.attempt == sa.bindparam("p_attempt"), audits.c.status == "running"
 )
 _RENEW = _OF_ATTEMPT.values(lease_expires=sa.bindparam("p_expires"))
+# what every end of an attempt sets, done or failed: the time, the lease released, the webhook's state
+_ENDED: dict[str, object] = {
+    "finished_at": sa.bindparam("p_now"),
+    "lease_owner": None,
+    "lease_expires": None,
+    "webhook_state": sa.bindparam("p_webhook"),
+}
 _FINISH = _OF_ATTEMPT.values(
     status="done",
-    finished_at=sa.bindparam("p_now"),
-    lease_owner=None,
-    lease_expires=None,
     summary=sa.bindparam("p_summary"),
     findings=sa.bindparam("p_findings"),
     delta=sa.bindparam("p_delta"),
-    webhook_state=sa.bindparam("p_webhook"),
+    **_ENDED,
 )
-_FAIL = _OF_ATTEMPT.values(
-    status="failed",
-    finished_at=sa.bindparam("p_now"),
-    lease_owner=None,
-    lease_expires=None,
-    error=sa.bindparam("p_error"),
-    webhook_state=sa.bindparam("p_webhook"),
-)
+_FAIL = _OF_ATTEMPT.values(status="failed", error=sa.bindparam("p_error"), **_ENDED)
 
 
 class JobStore:
