@@ -297,9 +297,7 @@ FIELD_VALUE_ATTRS = {
 
 def stamp(rule: Rule, severity: Severity, problem: Problem, source: str, offer: Offer | None) -> Finding:
     """Turn a rule's problem into a finding: identity, severity, location, value, fingerprint."""
-    ref = problem.offer  # an offer reported later than it was read (at the end of the feed, or held back)
-    if ref is not None:
-        offer = None
+    ref = problem.offer if offer is None else None  # an offer reported at the end of the feed
     offer_id = problem.offer_id or (offer.offer_id if offer is not None else ref.offer_id if ref else None)
     line = problem.line
     column = problem.column
