@@ -15,12 +15,14 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from feedaudit.feeds import stated
+from feedaudit.feeds.fields import Children, TextField, plain_fields, take
 from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_int, split_price_currency, text_of
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
-from feedaudit.text import availability_from_text, normalise, period_months
+from feedaudit.text import normalise
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 ROOT_TAGS = ("rss", "feed", "{*}feed", "{*}RDF")
@@ -38,6 +40,25 @@ AVAILABILITY_VALUES = {
     "on display to order": Availability.BACKORDER,
 }
 CONDITION_VALUES = {"new": Condition.NEW, "used": Condition.USED, "refurbished": Condition.REFURBISHED}
+
+# Where the item's fields are: canonical field, then the elements that spell it (`g:` first, then the
+# same name without a namespace); an empty element gives way to the next spelling.
+# Text that goes to the offer as it stands:
+PLAIN_FIELDS = (
+    TextField("description", ("description", "summary"), skip_empty=True),
+    TextField("vendor", ("brand",)),
+    TextField("vendor_code", ("mpn",)),
+    TextField("barcode", ("gtin",)),
+)
+# Text this reader interprets:
+OFFER_ID = TextField("offer_id", ("id",))  # in Atom, `g:id`; a plain `<id>` only when it is no entry IRI
+NAME = TextField("name", ("title",))
+CATEGORY = TextField("category", ("product_type", "google_product_category"), skip_empty=True)
+PRICE = TextField("price", ("price",))  # "15.00 USD"; the one inside `g:shipping` is a shipping cost
+SALE_PRICE = TextField("sale_price", ("sale_price",))
+AVAILABILITY = TextField("availability", ("availability",))
+QUANTITY = TextField("quantity", ("quantity_to_sell_on_facebook", "quantity", "inventory"), skip_empty=True)
+CONDITION = TextField("condition", ("condition",))
 # An Atom entry id written as an IRI (`tag:shop,2026:1`, `urn:uuid:…`, a URL) names the entry, not the product.
 _ENTRY_IRI = re.compile(r"(?i)(?:tag|urn|https?|uuid):")
 WARRANTY_WORDS = ("warranty", "guarantee", "гарантія", "гарантия")
@@ -84,8 +105,8 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
 
 
 def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect, column: int | None = None) -> Offer:
-    google: dict[str, etree._Element] = {}
-    plain: dict[str, etree._Element] = {}
+    google: Children = {}
+    plain: Children = {}
     shipping: list[etree._Element] = []
     details: list[etree._Element] = []
     for child in element:
@@ -102,33 +123,22 @@ def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect, column: in
             google.setdefault(name, child)
         else:
             plain.setdefault(name, child)
+    children = {**plain, **google}  # `g:price` over a plain `price`
     lines: dict[str, int] = {}
 
-    def pick(name: str, field: str, *, allow_plain: bool = True) -> etree._Element | None:
-        element_ = google.get(name)
-        if element_ is None and allow_plain:
-            element_ = plain.get(name)
-        if element_ is not None:
-            lines[field] = element_.sourceline or 0
-        return element_
-
-    def text(name: str, field: str, *, allow_plain: bool = True) -> str | None:
-        element_ = pick(name, field, allow_plain=allow_plain)
-        return None if element_ is None else (element_.text or "").strip()
-
-    is_atom = local(element.tag) == "entry"
-    offer_id = text("id", "offer_id", allow_plain=not is_atom)
-    if offer_id is None and is_atom:
+    offer_id = take(children if local(element.tag) != "entry" else google, OFFER_ID, lines)
+    if offer_id is None and local(element.tag) == "entry":
         entry_id = plain.get("id")
         if entry_id is not None and not _ENTRY_IRI.match((entry_id.text or "").strip()):
-            offer_id = text("id", "offer_id")  # no g:id, and <id> is a product code, not an entry IRI
-    link = pick("link", "url")
+            offer_id = take(plain, OFFER_ID, lines)  # no g:id, and <id> is a product code, not an entry IRI
+    link = children.get("link")
     url = None
     if link is not None:
+        lines["url"] = link.sourceline or 0
         url = text_of(link.text) or text_of(link.get("href"))
 
-    price_text = text("price", "price")
-    sale_text = text("sale_price", "sale_price")
+    price_text = take(children, PRICE, lines)
+    sale_text = take(children, SALE_PRICE, lines)
     price, currency = split_price_currency(price_text)
     old_price_text: str | None = None
     old_price = None
@@ -139,20 +149,11 @@ def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect, column: in
         lines["old_price"] = lines.get("price", 0)
         lines["price"] = lines.get("sale_price", 0)
 
-    availability_text = text("availability", "availability")
-    availability = None
-    if availability_text is not None:
-        availability = AVAILABILITY_VALUES.get(availability_text.casefold()) or availability_from_text(
-            availability_text
-        )
-
-    quantity_text = (
-        text("quantity_to_sell_on_facebook", "quantity")
-        or text("quantity", "quantity")
-        or text("inventory", "quantity")
-    )
-
-    condition_text = text("condition", "condition")
+    availability_text = take(children, AVAILABILITY, lines)
+    availability = None if availability_text is None else stated.availability(availability_text, AVAILABILITY_VALUES)
+    quantity_text = take(children, QUANTITY, lines)
+    condition_text = take(children, CONDITION, lines)
+    # Google takes its three values only: «вживаний» is no condition there (CN002 reports it)
     condition = CONDITION_VALUES.get(condition_text.casefold()) if condition_text else None
 
     warranty_text, warranty_line = _warranty(details)
@@ -173,9 +174,8 @@ def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect, column: in
         dialect=dialect,
         offer_id=text_of(offer_id),
         url=url,
-        name=text_of(text("title", "name")),
-        description=text_of(text("description", "description") or text("summary", "description")),
-        category=text_of(text("product_type", "category") or text("google_product_category", "category")),
+        name=text_of(take(children, NAME, lines)),
+        category=text_of(take(children, CATEGORY, lines)),
         price=price,
         price_text=price_text,
         old_price=old_price,
@@ -187,16 +187,14 @@ def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect, column: in
         quantity_text=quantity_text,
         condition=condition,
         condition_text=condition_text,
-        warranty_months=period_months(warranty_text),
+        warranty_months=stated.warranty_months(warranty_text) if warranty_text is not None else None,
         warranty_text=warranty_text,
         delivery_min_days=delivery_min,
         delivery_max_days=delivery_max,
         delivery_text=delivery_text,
-        vendor=text_of(text("brand", "vendor")),
-        vendor_code=text_of(text("mpn", "vendor_code")),
-        barcode=text_of(text("gtin", "barcode")),
         params=params,
         lines=lines,
+        **plain_fields(children, PLAIN_FIELDS, lines),
     )
 
 

@@ -13,13 +13,14 @@ from decimal import Decimal
 from lxml import etree
 
 from feedaudit.feeds import params as param_roles
+from feedaudit.feeds import stated
+from feedaudit.feeds.fields import Children, TextField, element_text, plain_fields, take
 from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_decimal, parse_int, text_of
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
-from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
 
 ROOT_TAGS = ("price", "{*}price")
 RECORD_TAGS = ("item", "{*}item")
@@ -31,6 +32,27 @@ CONDITION_CODES = {
 }
 DELIVERY_TIME_CODES = {"1": (1, 3), "2": (4, 9), "3": (10, 14), "4": (0, 1)}
 GUARANTEE_TYPES = {"manufacturer": "manufacturer's warranty", "shop": "shop's warranty"}
+
+# Where the item's fields are: canonical field, then the child elements that spell it, first present wins.
+# Text that goes to the offer as it stands:
+PLAIN_FIELDS = (
+    TextField("description", ("description",)),
+    TextField("vendor", ("vendor",)),
+    TextField("vendor_code", ("code", "vendorCode")),
+    TextField("barcode", ("barcode",)),
+)
+# Text this reader interprets:
+OFFER_ID = TextField("offer_id", ("id",))  # else the item's `id` attribute
+URL = TextField("url", ("url",))
+NAME = TextField("name", ("name",))
+CATEGORY_ID = TextField("category", ("categoryId",))
+PRICE_UAH = TextField("price", ("priceRUAH", "priceuah", "price"))
+PRICE_USD = TextField("price", ("priceRUSD",))  # converted by the feed's `rate`
+OLD_PRICE = TextField("old_price", ("oldprice", "price_old", "old_price"))
+QUANTITY = TextField("quantity", ("stock_quantity", "quantity"))
+CONDITION = TextField("condition", ("condition",))  # a code 0-3, or words
+WARRANTY = TextField("warranty", ("guarantee", "warranty"))  # `type` and `unit` attributes
+PRICE_UA_AVAILABILITY = TextField("availability", ("available",))  # price.ua, where there is no `stock`
 # Prom's legacy price.ua format: `<available>` true / «склад» = in stock, false = on order, empty = not in stock.
 PRICE_UA_AVAILABLE = {"true": Availability.IN_STOCK, "склад": Availability.IN_STOCK, "false": Availability.BACKORDER}
 
@@ -79,58 +101,52 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
 
 
 def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -> Offer:
-    fields: dict[str, etree._Element] = {}
+    children: Children = {}
     params: list[Param] = []
     for child in element:
         name = local(child.tag)
         if name == "param":
             value, other_values = param_roles.values_of(child)
-            params.append(Param((child.get("name") or "").strip(), value, None, child.sourceline, other_values))
-        elif name and name not in fields:
-            fields[name] = child
+            unit = (child.get("unit") or "").strip() or None
+            params.append(Param((child.get("name") or "").strip(), value, unit, child.sourceline, other_values))
+        elif name and name not in children:
+            children[name] = child
     lines: dict[str, int] = {}
 
-    def text(*names: str, field: str) -> str | None:
-        for name in names:
-            child = fields.get(name)
-            if child is not None:
-                lines[field] = child.sourceline or 0
-                return (child.text or "").strip()
-        return None
-
-    price_text = text("priceRUAH", "priceuah", "price", field="price")
+    price_text = take(children, PRICE_UAH, lines)
     currency = "UAH" if price_text is not None else None
     if price_text is None:
-        price_text = text("priceRUSD", field="price")
+        price_text = take(children, PRICE_USD, lines)
         currency = "USD" if price_text is not None else None
-    old_price_text = text("oldprice", "price_old", "old_price", field="old_price")
+    old_price_text = take(children, OLD_PRICE, lines)
 
     availability: Availability | None = None
     availability_text: str | None = None
-    quantity_text = text("stock_quantity", "quantity", field="quantity")
+    quantity_text = take(children, QUANTITY, lines)
     delivery_min = delivery_max = None
     delivery_text = None
-    stock = fields.get("stock")
+    stock = children.get("stock")
     if stock is not None:
-        lines["availability"] = stock.sourceline or 0
-        availability_text = (stock.text or "").strip()
+        availability_text = element_text(stock, "availability", lines) or ""
         if parse_int(availability_text) is not None and quantity_text is None:
             quantity_text = availability_text  # a count misplaced into <stock>
             availability = (
                 Availability.IN_STOCK if (parse_int(availability_text) or 0) > 0 else (Availability.OUT_OF_STOCK)
             )
         else:
-            availability = availability_from_text(availability_text)
+            availability = stated.availability(availability_text)
         stock_days = parse_int(stock.get("days"))
         if stock_days is not None:
             delivery_min = delivery_max = stock_days
             delivery_text = f"stock days={stock.get('days')}"
             lines["delivery"] = stock.sourceline or 0
-    else:
-        availability, availability_text = _price_ua_available(fields.get("available"), lines)
 
     roles = param_roles.roles(params)
-    delivery = fields.get("delivery")
+    if stock is None:
+        availability, availability_text = _price_ua_available(children, lines)
+        if availability_text is None:
+            availability, availability_text = stated.param_availability(roles, lines) or (None, None)
+    delivery = children.get("delivery")
     if delivery is not None and delivery_text is None:
         days = _delivery_days(delivery)
         lines["delivery"] = delivery.sourceline or 0
@@ -138,54 +154,33 @@ def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -
         if days is not None:
             delivery_min, delivery_max = days
     if delivery_min is None and delivery_max is None:
-        param = roles.get("delivery")
-        if param is not None and param.value:
-            stated = param_roles.first_reading(param, delivery_days)
-            if stated is not None or delivery_text is None:
+        found = stated.param_delivery(roles)
+        if found is not None:
+            param, stated_days = found
+            if stated_days is not None or delivery_text is None:
                 delivery_text = param.value
                 lines["delivery"] = param.line or lines.get("delivery", 0)
-            if stated is not None:
-                delivery_min, delivery_max = stated
+            if stated_days is not None:
+                delivery_min, delivery_max = stated_days
 
-    condition_element = fields.get("condition")
     condition: Condition | None = None
-    condition_text: str | None = None
-    if condition_element is not None:
-        lines["condition"] = condition_element.sourceline or 0
-        condition_text = (condition_element.text or "").strip()
-        condition = CONDITION_CODES.get(condition_text) or condition_from_text(condition_text)
+    condition_text = take(children, CONDITION, lines)
+    if condition_text is not None:
+        condition = stated.condition(condition_text, CONDITION_CODES)
+    else:
+        condition, condition_text = stated.param_condition(roles, lines) or (None, None)
 
-    warranty_months: Decimal | None = None
-    warranty_text: str | None = None
-    guarantee = fields.get("guarantee") if "guarantee" in fields else fields.get("warranty")
-    if guarantee is not None:
-        lines["warranty"] = guarantee.sourceline or 0
-        warranty_text = (guarantee.text or "").strip()
-        per_unit = Decimal(1) / Decimal(30) if (guarantee.get("unit") or "").casefold() == "days" else Decimal(1)
-        warranty_months = period_months(warranty_text, default_unit=per_unit)
-        kind = (guarantee.get("type") or "").strip()
-        if kind:
-            # `type` says whose warranty it is; without a number it is still a warranty of that kind
-            warranty_text = f"{warranty_text} ({kind})" if warranty_text else GUARANTEE_TYPES.get(kind, kind)
-    elif (param := roles.get("warranty")) is not None:
-        if param.line:
-            lines["warranty"] = param.line
-        warranty_text = param.value
-        warranty_months = param_roles.first_reading(param, period_months)
-    return_param = roles.get("returns")
-    if return_param is not None and return_param.line:
-        lines["return"] = return_param.line
-
-    category_id = text("categoryId", field="category")
+    warranty_months, warranty_text = _warranty(children, roles, lines)
+    return_text = stated.returns(roles, lines)
+    category_id = take(children, CATEGORY_ID, lines)
     return Offer(
         source=feed.source,
         line=element.sourceline or 0,
         column=column,
         dialect=Dialect.HOTLINE,
-        offer_id=text_of(text("id", field="offer_id")) or text_of(element.get("id")),
-        url=text_of(text("url", field="url")),
-        name=text_of(text("name", field="name")),
-        description=text_of(text("description", field="description")),
+        offer_id=text_of(take(children, OFFER_ID, lines)) or text_of(element.get("id")),
+        url=text_of(take(children, URL, lines)),
+        name=text_of(take(children, NAME, lines)),
         category=feed.categories.get(category_id, category_id) if category_id else None,
         price=parse_price(price_text, currency),
         price_text=price_text,
@@ -200,28 +195,43 @@ def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -
         condition_text=condition_text,
         warranty_months=warranty_months,
         warranty_text=warranty_text,
-        return_text=return_param.value if return_param is not None else None,
+        return_text=return_text,
         delivery_min_days=delivery_min,
         delivery_max_days=delivery_max,
         delivery_text=delivery_text,
-        vendor=text_of(text("vendor", field="vendor")),
-        vendor_code=text_of(text("code", "vendorCode", field="vendor_code")),
-        barcode=text_of(text("barcode", field="barcode")),
         params=tuple(params),
         lines=lines,
+        **plain_fields(children, PLAIN_FIELDS, lines),
     )
 
 
-def _price_ua_available(
-    element: etree._Element | None, lines: dict[str, int]
-) -> tuple[Availability | None, str | None]:
-    if element is None:
+def _warranty(children: Children, roles: param_roles.Roles, lines: dict[str, int]) -> tuple[Decimal | None, str | None]:
+    """`<guarantee type="manufacturer" unit="days">14</guarantee>` (or `warranty`), else a warranty param."""
+    guarantee = next((children[tag] for tag in WARRANTY.tags if tag in children), None)
+    if guarantee is not None:
+        raw = element_text(guarantee, WARRANTY.field, lines) or ""
+        unit = stated.period_unit(None, guarantee.get("unit")) or stated.ONE_MONTH
+        months = stated.warranty_months(raw, unit=unit)
+        kind = (guarantee.get("type") or "").strip()
+        if kind:
+            # `type` says whose warranty it is; without a number it is still a warranty of that kind
+            raw = f"{raw} ({kind})" if raw else GUARANTEE_TYPES.get(kind, kind)
+        return months, raw
+    param = roles.get("warranty")
+    if param is None:
         return None, None
-    lines["availability"] = element.sourceline or 0
-    raw = (element.text or "").strip()
+    if param.line:
+        lines["warranty"] = param.line
+    return stated.param_warranty(param), param.value
+
+
+def _price_ua_available(children: Children, lines: dict[str, int]) -> tuple[Availability | None, str | None]:
+    raw = take(children, PRICE_UA_AVAILABILITY, lines)
+    if raw is None:
+        return None, None
     if not raw:
         return Availability.OUT_OF_STOCK, raw
-    return PRICE_UA_AVAILABLE.get(raw.casefold()) or availability_from_text(raw), raw
+    return stated.availability(raw, PRICE_UA_AVAILABLE), raw
 
 
 def _delivery_days(element: etree._Element) -> tuple[int, int] | None:

@@ -16,6 +16,8 @@ from lxml import etree
 
 from feedaudit.feeds import flavour as flavours
 from feedaudit.feeds import params as param_roles
+from feedaudit.feeds import stated
+from feedaudit.feeds.fields import Children, TextField, element_text, plain_fields, take
 from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.source import Readable
@@ -29,7 +31,7 @@ from feedaudit.feeds.values import (
 )
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
-from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
+from feedaudit.text import delivery_days
 
 ROOT_TAGS = ("yml_catalog", "{*}yml_catalog")
 RECORD_TAGS = ("offer", "{*}offer")
@@ -44,6 +46,32 @@ NO_MANUFACTURER_WARRANTY = "no manufacturer's warranty"
 
 OLD_PRICE_TAGS = ("oldprice", "price_old", "old_price")
 QUANTITY_TAGS = ("quantity_in_stock", "stock_quantity", "count", "quantity", "stock")
+
+# Where the offer's fields are: canonical field, then the child elements that spell it, first present wins.
+# Text that goes to the offer as it stands:
+PLAIN_FIELDS = (
+    TextField("description", DESCRIPTION_TAGS),
+    TextField("vendor", ("vendor",)),
+    TextField("vendor_code", VENDOR_CODE_TAGS),
+    TextField("barcode", ("barcode",)),
+)
+# Text this reader interprets:
+URL = TextField("url", ("url",))
+PRICE = TextField("price", ("price",))
+OLD_PRICE = TextField("old_price", OLD_PRICE_TAGS)
+CURRENCY = TextField("currency", ("currencyId",))
+QUANTITY = TextField("quantity", QUANTITY_TAGS)
+CATEGORY_ID = TextField("category", ("categoryId",))  # an id into the shop's category tree
+CATEGORY = TextField("category", ("category",))  # a category named in place (some generators)
+NAME = TextField("name", NAME_AND_MODEL_TAGS)
+TYPE_PREFIX = TextField("name", ("typePrefix",))  # `type="vendor.model"`: typePrefix + vendor + model
+VENDOR = TextField("vendor", ("vendor",))
+MODEL = TextField("name", ("model",))
+STOCK_STATUS = TextField("availability", ("presence", "availability"))  # besides the `available` attribute
+STATE = TextField("condition", ("state",))  # besides `<condition type="…">` and condition params
+WARRANTY_DAYS = TextField("warranty", ("warranty-days",))  # ISO 8601 or days (Yandex)
+WARRANTY = TextField("warranty", ("warranty", "guarantee"))  # months unless `unit` says otherwise
+MANUFACTURER_WARRANTY_FLAG = TextField("warranty", ("manufacturer_warranty",))  # true / false
 CONDITION_TYPES = {
     "used": Condition.USED,
     "preowned": Condition.USED,
@@ -130,8 +158,7 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
 
 
 def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | None = None) -> Offer:
-    lines: dict[str, int] = {}
-    fields: dict[str, etree._Element] = {}
+    children: Children = {}
     translations: list[etree._Element] = []
     params: list[Param] = []
     # The hot loop of the reader: every child of every offer passes here, so it inlines `local` and
@@ -160,58 +187,46 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
                     ),
                 )
             )
-        elif tag not in fields:
-            fields[tag] = child
+        elif tag not in children:
+            children[tag] = child
         elif tag in _TRANSLATED:  # the same text in another language: the Ukrainian one is the main one
             if child.get("lang") in ("ua", "uk"):
-                translations.append(fields[tag])
-                fields[tag] = child
+                translations.append(children[tag])
+                children[tag] = child
             else:
                 translations.append(child)
 
-    # The fields below are looked up inline rather than through a helper: this runs for every offer.
-    get = fields.get
-    offer_id = text_of(element.get("id"))
-    price_text = _field_text(get("price"), "price", lines)
-    old_price_text = _first_text(fields, OLD_PRICE_TAGS, "old_price", lines)
-    currency = _field_text(get("currencyId"), "currency", lines) or None
-    quantity_text = _first_text(fields, QUANTITY_TAGS, "quantity", lines)
+    lines: dict[str, int] = {}
+    price_text = take(children, PRICE, lines)
+    old_price_text = take(children, OLD_PRICE, lines)
+    currency = take(children, CURRENCY, lines) or None
+    quantity_text = take(children, QUANTITY, lines)
     roles = param_roles.roles(params)
     availability, availability_text = _availability(element, flavour)
     if availability_text is not None:
         lines["availability"] = element.sourceline or 0
     else:
-        availability, availability_text = _stated_availability(fields, roles, lines)
-    condition, condition_text = _condition(fields, roles, lines)
-    warranty_months, warranty_text = _warranty(fields, roles, lines)
-    return_param = roles.get("returns")
-    delivery_min, delivery_max, delivery_text = _offer_delivery(fields, roles, lines)
-    category_text = _field_text(get("categoryId"), "category", lines)
+        availability, availability_text = _stated_availability(children, roles, lines)
+    condition, condition_text = _condition(children, roles, lines)
+    warranty, warranty_text = _warranty(children, roles, lines)
+    return_text = stated.returns(roles, lines)
+    delivery_min, delivery_max, delivery_text = _offer_delivery(children, roles, lines)
+    category_text = take(children, CATEGORY_ID, lines)
     category: str | None = feed.categories.get(category_text, category_text) if category_text else None
     if category is None:
-        category = _field_text(get("category"), "category", lines)
-    name = _first_text(fields, NAME_AND_MODEL_TAGS, "name", lines)
-    if element.get("type") == "vendor.model" and get("model") is not None:
-        name = " ".join(
-            part
-            for part in (
-                _field_text(get("typePrefix"), "name", lines),
-                _field_text(get("vendor"), "vendor", lines),
-                _field_text(get("model"), "name", lines),
-            )
-            if part
-        )
-    if return_param is not None and return_param.line:
-        lines["return"] = return_param.line
+        category = take(children, CATEGORY, lines)
+    name = take(children, NAME, lines)
+    if element.get("type") == "vendor.model" and "model" in children:
+        parts = (take(children, TYPE_PREFIX, lines), take(children, VENDOR, lines), take(children, MODEL, lines))
+        name = " ".join(part for part in parts if part)
     return Offer(
         source=feed.source,
         line=element.sourceline or 0,
         column=column,
         dialect=Dialect.YML,
-        offer_id=offer_id,
-        url=_field_text(get("url"), "url", lines) or None,
+        offer_id=text_of(element.get("id")),
+        url=take(children, URL, lines) or None,
         name=name or None,
-        description=_first_text(fields, DESCRIPTION_TAGS, "description", lines) or None,
         category=category,
         price=parse_price(price_text, currency),
         price_text=price_text,
@@ -224,46 +239,22 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
         quantity_text=quantity_text,
         condition=condition,
         condition_text=condition_text,
-        warranty_months=warranty_months,
+        warranty_months=warranty,
         warranty_text=warranty_text,
-        return_text=return_param.value if return_param is not None else None,
+        return_text=return_text,
         delivery_min_days=delivery_min,
         delivery_max_days=delivery_max,
         delivery_text=delivery_text,
-        vendor=_field_text(get("vendor"), "vendor", lines) or None,
-        vendor_code=_first_text(fields, VENDOR_CODE_TAGS, "vendor_code", lines) or None,
-        barcode=_field_text(get("barcode"), "barcode", lines) or None,
         params=tuple(params),
         lines=lines,
-        other_names=_other_versions(fields, translations, NAME_TAGS, whole_name=name),
-        other_descriptions=_other_versions(fields, translations, DESCRIPTION_TAGS),
+        other_names=_other_versions(children, translations, NAME_TAGS, whole_name=name),
+        other_descriptions=_other_versions(children, translations, DESCRIPTION_TAGS),
+        **plain_fields(children, PLAIN_FIELDS, lines),
     )
 
 
-def _field_text(child: etree._Element | None, field: str, lines: dict[str, int]) -> str | None:
-    """The stripped text of `child` (None when absent), noting its line under `field`."""
-    if child is None:
-        return None
-    line = child.sourceline
-    if line:
-        lines[field] = line
-    text = child.text
-    return text.strip() if text else ""
-
-
-def _first_text(
-    fields: dict[str, etree._Element], names: tuple[str, ...], field: str, lines: dict[str, int]
-) -> str | None:
-    """The stripped text of the first of `names` present, noting its line under `field`."""
-    for name in names:
-        child = fields.get(name)
-        if child is not None:
-            return _field_text(child, field, lines)
-    return None
-
-
 def _other_versions(
-    fields: dict[str, etree._Element],
+    children: Children,
     translations: list[etree._Element],
     tags: tuple[str, ...],
     *,
@@ -272,7 +263,7 @@ def _other_versions(
     """The texts of `tags` beside the one the offer shows (the first present, or `whole_name` built from parts)."""
     texts: list[str] = []
     for tag in tags:
-        child = fields.get(tag)
+        child = children.get(tag)
         if child is not None:
             text = child.text
             if text and (text := text.strip()):
@@ -304,25 +295,17 @@ def _availability(element: etree._Element, flavour: str) -> tuple[Availability |
         return (Availability.OUT_OF_STOCK if flavour in FALSE_MEANS_OUT else Availability.BACKORDER), raw
     if value in ("true", "склад"):
         return Availability.IN_STOCK, raw
-    return availability_from_text(raw), raw
+    return stated.availability(raw), raw
 
 
 def _stated_availability(
-    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
+    children: Children, roles: param_roles.Roles, lines: dict[str, int]
 ) -> tuple[Availability | None, str | None]:
     """Availability stated elsewhere than `available`: `presence`, `availability`, a param «Наявність»."""
-    for tag in ("presence", "availability"):
-        element = fields.get(tag)
-        if element is not None:
-            raw = (element.text or "").strip()
-            lines["availability"] = element.sourceline or 0
-            return PRESENCE_VALUES.get(raw.casefold()) or availability_from_text(raw), raw
-    param = roles.get("availability")
-    if param is not None:
-        if param.line:
-            lines["availability"] = param.line
-        return availability_from_text(param.value), param.value
-    return None, None
+    raw = take(children, STOCK_STATUS, lines)
+    if raw is not None:
+        return stated.availability(raw, PRESENCE_VALUES), raw
+    return stated.param_availability(roles, lines) or (None, None)
 
 
 def _quantity(text: str | None, element: etree._Element) -> int | None:
@@ -337,76 +320,51 @@ def _quantity(text: str | None, element: etree._Element) -> int | None:
 
 
 def _condition(
-    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
+    children: Children, roles: param_roles.Roles, lines: dict[str, int]
 ) -> tuple[Condition | None, str | None]:
-    element = fields.get("condition")
-    if element is not None:
+    element = children.get("condition")
+    if element is not None:  # `<condition type="likenew">`, or the type as its text
         kind = (element.get("type") or element.text or "").strip()
         lines["condition"] = element.sourceline or 0
-        mapped = CONDITION_TYPES.get(kind.casefold())
-        return (mapped if mapped is not None else condition_from_text(kind)), kind
-    state = fields.get("state")
-    if state is not None:
-        value = (state.text or "").strip()
-        lines["condition"] = state.sourceline or 0
-        return condition_from_text(value), value
-    param = roles.get("condition")
-    if param is not None:
-        if param.line:
-            lines["condition"] = param.line
-        return condition_from_text(param.value), param.value
-    flag = roles.get("condition-flag")
-    flagged = param_roles.condition_flag(flag)
-    if flag is not None and flagged is not None:
-        if flag.line:
-            lines["condition"] = flag.line
-        return flagged, f"{flag.name}: {flag.value}"
-    return None, None
+        return stated.condition(kind, CONDITION_TYPES), kind
+    value = take(children, STATE, lines)
+    if value is not None:
+        return stated.condition(value), value
+    return stated.param_condition(roles, lines) or (None, None)
 
 
-def _warranty(
-    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
-) -> tuple[Decimal | None, str | None]:
-    days = fields.get("warranty-days")
-    if days is not None:
-        lines["warranty"] = days.sourceline or 0
-        raw = (days.text or "").strip()
-        months = iso_duration_months(raw)
-        if months is None and parse_int(raw) is not None:
-            months = Decimal(parse_int(raw) or 0) / 30
-        return months, raw
+def _warranty(children: Children, roles: param_roles.Roles, lines: dict[str, int]) -> tuple[Decimal | None, str | None]:
+    days = take(children, WARRANTY_DAYS, lines)
+    if days is not None:  # an ISO 8601 duration, or a number of days
+        months = iso_duration_months(days)
+        if months is None and parse_int(days) is not None:
+            months = Decimal(parse_int(days) or 0) / 30
+        return months, days
     param = roles.get("warranty")
     if param is not None:
         if param.line:
             lines["warranty"] = param.line
-        name = param.name.casefold()
-        unit = Decimal(1) if ("міс" in name or "мес" in name or "month" in name) else None
-        if unit is None and param.unit and param.unit.casefold().startswith(("міс", "мес", "month")):
-            unit = Decimal(1)
-        return param_roles.first_reading(param, lambda value: period_months(value, default_unit=unit)), param.value
-    for tag in ("warranty", "guarantee"):
-        element = fields.get(tag)
-        if element is not None:
-            lines["warranty"] = element.sourceline or 0
-            raw = (element.text or "").strip()
-            return period_months(raw, default_unit=Decimal(1)), raw
-    manufacturer = fields.get("manufacturer_warranty")
+        return stated.param_warranty(param), param.value
+    element = next((children[tag] for tag in WARRANTY.tags if tag in children), None)
+    if element is not None:
+        raw = element_text(element, WARRANTY.field, lines) or ""
+        unit = stated.period_unit(None, element.get("unit")) or stated.ONE_MONTH
+        return stated.warranty_months(raw, unit=unit), raw
+    manufacturer = take(children, MANUFACTURER_WARRANTY_FLAG, lines)
     if manufacturer is not None:
-        lines["warranty"] = manufacturer.sourceline or 0
-        raw = (manufacturer.text or "").strip()
-        stated = parse_bool(raw)
-        if stated is None:
-            return None, raw
-        return None, MANUFACTURER_WARRANTY if stated else NO_MANUFACTURER_WARRANTY
+        given = parse_bool(manufacturer)
+        if given is None:
+            return None, manufacturer
+        return None, MANUFACTURER_WARRANTY if given else NO_MANUFACTURER_WARRANTY
     return None, None
 
 
 def _offer_delivery(
-    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
+    children: Children, roles: param_roles.Roles, lines: dict[str, int]
 ) -> tuple[int | None, int | None, str | None]:
-    options = fields.get("delivery-options")
+    options = children.get("delivery-options")
     if options is None:
-        return _stated_delivery(fields, roles, lines)
+        return _stated_delivery(children, roles, lines)
     lines["delivery"] = options.sourceline or 0
     days = _delivery_days(options)
     if days is None:
@@ -415,16 +373,16 @@ def _offer_delivery(
 
 
 def _stated_delivery(
-    fields: dict[str, etree._Element], roles: param_roles.Roles, lines: dict[str, int]
+    children: Children, roles: param_roles.Roles, lines: dict[str, int]
 ) -> tuple[int | None, int | None, str | None]:
     """Delivery terms in words: a param «Доставка» / «Термін доставки», or `sales_notes` naming a time."""
-    param = roles.get("delivery")
-    if param is not None and param.value:
+    found = stated.param_delivery(roles)
+    if found is not None:
+        param, days = found
         if param.line:
             lines["delivery"] = param.line
-        days = param_roles.first_reading(param, delivery_days)
         return (days[0], days[1], param.value) if days else (None, None, param.value)
-    notes = fields.get("sales_notes")
+    notes = children.get("sales_notes")
     if notes is not None:
         days = delivery_days(notes.text)
         if days is not None:
