@@ -149,10 +149,10 @@ def phase(name: str, stock: Path, feed: Path, rows: int) -> str:
         from feedaudit.config import Settings
         from feedaudit.engine import Engine
         from feedaudit.inventory import load_inventory
-        from feedaudit.model import FeedInfo
+        from feedaudit.model import FeedInfo, Shop
 
         engine = Engine(Settings(select=["IV001", "IV002", "IV003", "IV004"]), inventory=load_inventory(stock))
-        unit = engine.unit(FeedInfo(source="bench.xml", currencies={"UAH": 1}))  # type: ignore[dict-item]
+        unit = engine.unit(FeedInfo(source="bench.xml", shop=Shop(currencies={"UAH": 1})))  # type: ignore[dict-item]
         unit.refresh()
         elapsed, found, count = 0.0, 0, 0
         for batch in offer_batches(rows):

@@ -199,8 +199,27 @@ class FeedIssue:
 
 
 @dataclass(slots=True)
+class Shop:
+    """What the feed says about the shop as a whole, captured once per feed by its reader.
+
+    Kept apart from the run's counts in `FeedInfo`, so the part of a feed a worker reads can be given
+    the shop's facts from the feed's head in one step.
+    """
+
+    name: str | None = None
+    url: str | None = None
+    feed_date: str | None = None  # when the feed says it was generated, as the feed writes it
+    currencies: dict[str, Decimal | None] = field(default_factory=dict)  # id -> rate (None: "CB" etc.)
+    categories: dict[str, str] = field(default_factory=dict)  # id -> name
+    delivery_min_days: int | None = None  # shop-level default delivery promise, if any
+    delivery_max_days: int | None = None
+    delivery_text: str | None = None
+    delivery_line: int | None = None
+
+
+@dataclass(slots=True)
 class FeedInfo:
-    """Shop-level facts captured once per feed, and running counts the engine keeps.
+    """One feed of a run: what the reader learnt of the feed and its shop, and the counts the engine keeps.
 
     Mutable: readers fill it while streaming (shop data normally precedes the offers, but a reader may
     learn more later), and the engine updates the counts.
@@ -211,15 +230,7 @@ class FeedInfo:
     flavour: str | None = None  # marketplace the feed is written for, when the reader can tell
     flavour_signals: list[str] = field(default_factory=list)  # what in the feed decided the flavour
     root: str | None = None  # root element as `{namespace}local` or `local`
-    shop_name: str | None = None
-    shop_url: str | None = None
-    feed_date: str | None = None  # when the feed says it was generated, as the feed writes it
-    currencies: dict[str, Decimal | None] = field(default_factory=dict)  # id -> rate (None: "CB" etc.)
-    categories: dict[str, str] = field(default_factory=dict)  # id -> name
-    delivery_min_days: int | None = None  # shop-level default delivery promise, if any
-    delivery_max_days: int | None = None
-    delivery_text: str | None = None
-    delivery_line: int | None = None
+    shop: Shop = field(default_factory=Shop)
     offers: int = 0
     issues: int = 0  # feed-level issues the reader reported (parse errors, encoding, …)
     bytes_read: int = 0

@@ -33,7 +33,7 @@ def planted_offer_fault(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[P
 @feed_rule("ZZ902", "planted-feed-fault", summary="Raises on one feed", severity=Severity.WARNING)
 def planted_feed_fault(feed: FeedInfo, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """Raises at the end of a feed whose shop is named `feed-crash`."""
-    if feed.shop_name == "feed-crash":
+    if feed.shop.name == "feed-crash":
         raise KeyError("planted fault in an end-of-feed rule")
     yield from ()
 

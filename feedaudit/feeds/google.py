@@ -96,12 +96,12 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
             return
     for child in channel:
         name = local(child.tag)
-        if name == "title" and feed.shop_name is None:
-            feed.shop_name = text_of(child.text)
-        elif name == "link" and feed.shop_url is None:
-            feed.shop_url = text_of(child.text) or text_of(child.get("href"))
-        elif name in {"lastBuildDate", "pubDate", "updated"} and feed.feed_date is None:
-            feed.feed_date = text_of(child.text)
+        if name == "title" and feed.shop.name is None:
+            feed.shop.name = text_of(child.text)
+        elif name == "link" and feed.shop.url is None:
+            feed.shop.url = text_of(child.text) or text_of(child.get("href"))
+        elif name in {"lastBuildDate", "pubDate", "updated"} and feed.shop.feed_date is None:
+            feed.shop.feed_date = text_of(child.text)
 
 
 def _offer(element: etree._Element, feed: FeedInfo, dialect: Dialect, column: int | None = None) -> Offer:

@@ -82,22 +82,22 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
     for child in root:
         name = local(child.tag)
         if name == "firmName":
-            feed.shop_name = text_of(child.text)
+            feed.shop.name = text_of(child.text)
         elif name == "date":
-            feed.feed_date = text_of(child.text)
+            feed.shop.feed_date = text_of(child.text)
         elif name == "rate":
-            feed.currencies["USD"] = parse_decimal(child.text)
+            feed.shop.currencies["USD"] = parse_decimal(child.text)
         elif name == "categories":
             for category in child:
                 cat_id = text_of(_child_text(category, "id"))
                 if cat_id:
-                    feed.categories[cat_id] = text_of(_child_text(category, "name")) or ""
+                    feed.shop.categories[cat_id] = text_of(_child_text(category, "name")) or ""
         elif name == "delivery":
             days = _delivery_days(child)
-            if days is not None and (feed.delivery_max_days is None or days[1] < feed.delivery_max_days):
-                feed.delivery_min_days, feed.delivery_max_days = days
-                feed.delivery_text = _describe(child)
-                feed.delivery_line = child.sourceline
+            if days is not None and (feed.shop.delivery_max_days is None or days[1] < feed.shop.delivery_max_days):
+                feed.shop.delivery_min_days, feed.shop.delivery_max_days = days
+                feed.shop.delivery_text = _describe(child)
+                feed.shop.delivery_line = child.sourceline
 
 
 def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -> Offer:
@@ -181,7 +181,7 @@ def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -
         offer_id=text_of(take(children, OFFER_ID, lines)) or text_of(element.get("id")),
         url=text_of(take(children, URL, lines)),
         name=text_of(take(children, NAME, lines)),
-        category=feed.categories.get(category_id, category_id) if category_id else None,
+        category=feed.shop.categories.get(category_id, category_id) if category_id else None,
         price=parse_price(price_text, currency),
         price_text=price_text,
         old_price=parse_price(old_price_text, currency),

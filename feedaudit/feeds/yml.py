@@ -133,28 +133,28 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
     shop = _shop_of(offer)
     if shop is None:
         return
-    feed.shop_name = text_of(_child_text(shop, "name")) or text_of(_child_text(shop, "company"))
-    feed.shop_url = text_of(_child_text(shop, "url"))
+    feed.shop.name = text_of(_child_text(shop, "name")) or text_of(_child_text(shop, "company"))
+    feed.shop.url = text_of(_child_text(shop, "url"))
     catalog = shop.getparent() if local(shop.tag) == "shop" else shop
-    feed.feed_date = text_of(catalog.get("date")) if catalog is not None else None
+    feed.shop.feed_date = text_of(catalog.get("date")) if catalog is not None else None
     currencies = _child(shop, "currencies")
     if currencies is not None:
         for currency in currencies:
             code = text_of(currency.get("id"))
             if code:
-                feed.currencies[code.upper()] = parse_decimal(currency.get("rate"))
+                feed.shop.currencies[code.upper()] = parse_decimal(currency.get("rate"))
     categories = _child(shop, "categories")
     if categories is not None:
         for category in categories:
             cat_id = text_of(category.get("id"))
             if cat_id:
-                feed.categories[cat_id] = text_of(category.text) or ""
+                feed.shop.categories[cat_id] = text_of(category.text) or ""
     delivery = _child(shop, "delivery-options")
     if delivery is not None:
         days = _delivery_days(delivery)
         if days is not None:
-            feed.delivery_min_days, feed.delivery_max_days, feed.delivery_text = days
-            feed.delivery_line = delivery.sourceline
+            feed.shop.delivery_min_days, feed.shop.delivery_max_days, feed.shop.delivery_text = days
+            feed.shop.delivery_line = delivery.sourceline
 
 
 def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | None = None) -> Offer:
@@ -212,7 +212,7 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
     return_text = stated.returns(roles, lines)
     delivery_min, delivery_max, delivery_text = _offer_delivery(children, roles, lines)
     category_text = take(children, CATEGORY_ID, lines)
-    category: str | None = feed.categories.get(category_text, category_text) if category_text else None
+    category: str | None = feed.shop.categories.get(category_text, category_text) if category_text else None
     if category is None:
         category = take(children, CATEGORY, lines)
     name = take(children, NAME, lines)

@@ -44,11 +44,13 @@ def open_xlsx(path: Path, source: str, *, sheet: str | None) -> Iterator[Table]:
     if magic == OLE_MAGIC:
         raise InventoryError(f"{source}: an Excel 97-2003 (.xls) workbook; save it as .xlsx or .csv")
     check_parts(path, source)
-    with warnings.catch_warnings():
+    # The file is opened here, not by openpyxl: on a damaged workbook openpyxl raises with its own handle
+    # left open, to be closed whenever the garbage collector gets to it.
+    with path.open("rb") as stream, warnings.catch_warnings():
         # openpyxl warns about workbook features it ignores (data validation, styles): not the user's concern
         warnings.simplefilter("ignore")
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
         except (InvalidFileException, *DAMAGED) as exc:
             raise InventoryError(f"{source}: cannot read as an XLSX workbook: {exc or exc.__class__.__name__}") from exc
         try:

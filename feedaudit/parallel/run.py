@@ -58,8 +58,9 @@ PARTS_PER_WORKER = 8  # enough ranges that the last one finishing alone costs li
 MIN_PART_BYTES = 8 * 1024**2
 MAX_PART_BYTES = 32 * 1024**2  # bounds what one range's result holds in memory
 
-# FeedInfo fields that are counts of this run, not facts of the shop: every other field is learnt from
-# the probe (so a shop-level field added to FeedInfo is copied without being listed here)
+# FeedInfo fields that are counts of this run, not facts of the feed: every other field (dialect,
+# flavour, root, and the `Shop` record with all the shop's facts) is learnt from the probe, so a field
+# added to `Shop` or to FeedInfo is copied without being listed here
 RUN_FIELDS = frozenset({"source", "offers", "issues", "bytes_read", "failures"})
 INVENTORY_KEY_FIELDS = ("vendor_code", "barcode")  # with offer_id: what an inventory matches on
 

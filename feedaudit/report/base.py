@@ -40,12 +40,12 @@ class FeedSummary:
             dialect=feed.dialect.value if feed.dialect else None,
             flavour=feed.flavour,
             flavour_signals=list(feed.flavour_signals),
-            shop_name=maybe_capped(feed.shop_name),
+            shop_name=maybe_capped(feed.shop.name),
             offers=feed.offers,
             bytes_read=feed.bytes_read,
             by_code=dict(sorted((by_code or Counter()).items())),
-            feed_date=feed.feed_date,
-            shop_url=feed.shop_url,
+            feed_date=feed.shop.feed_date,
+            shop_url=feed.shop.url,
         )
 
     @property

@@ -34,7 +34,7 @@ _READ_DESCRIPTIONS = ConditionTextOptions(description=True)
 
 def _short_evidence(offer: Offer, feed: FeedInfo) -> tuple[str, ConditionMention] | None:
     """Where the offer's name (in any language), category or shop name says it is not new, and the words."""
-    places = [("name", name) for name in offer.names] + [("category", offer.category), ("shop", feed.shop_name)]
+    places = [("name", name) for name in offer.names] + [("category", offer.category), ("shop", feed.shop.name)]
     for where, text in places:
         mention = condition_in_short_text(text)
         if mention is not None:

@@ -31,9 +31,9 @@ def _offer_days(offer: Offer) -> tuple[int | None, int | None] | None:
 
 
 def _shop_days(feed: FeedInfo) -> tuple[int | None, int | None] | None:
-    if feed.delivery_min_days is not None or feed.delivery_max_days is not None:
-        return feed.delivery_min_days, feed.delivery_max_days
-    return delivery_days(feed.delivery_text)
+    if feed.shop.delivery_min_days is not None or feed.shop.delivery_max_days is not None:
+        return feed.shop.delivery_min_days, feed.shop.delivery_max_days
+    return delivery_days(feed.shop.delivery_text)
 
 
 @offer_rule(
@@ -203,6 +203,6 @@ def implausible_delivery_time(
             yield Problem(
                 f"the shop-wide delivery time {_describe(shop)} {fault}",
                 field="delivery",
-                value=ctx.feed.delivery_text,
-                line=ctx.feed.delivery_line,
+                value=ctx.feed.shop.delivery_text,
+                line=ctx.feed.shop.delivery_line,
             )

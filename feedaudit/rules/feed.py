@@ -339,15 +339,15 @@ def stale_feed(feed: FeedInfo, ctx: RuleContext[StaleFeedOptions]) -> Iterator[P
     <yml_catalog date="2026-12-04 06:00"><shop>…</shop></yml_catalog>
     ```
     """
-    day = feed_day(feed.feed_date)
+    day = feed_day(feed.shop.feed_date)
     if day is None or ctx.options.max_age_days is None:
         return
     today = ctx.options.today or datetime.datetime.now(datetime.UTC).date()
     age = (today - day).days
     if age > ctx.options.max_age_days:
         yield Problem(
-            f"the feed is dated {feed.feed_date}, {age} days before {today.isoformat()}: "
+            f"the feed is dated {feed.shop.feed_date}, {age} days before {today.isoformat()}: "
             f"its prices and stock are likely stale (allowed: {ctx.options.max_age_days} days)",
-            value=feed.feed_date,
+            value=feed.shop.feed_date,
             line=1,
         )

@@ -89,7 +89,7 @@ def offer_currency(offer: Offer, feed: FeedInfo) -> str | None:
 
 def base_currency(feed: FeedInfo) -> str | None:
     """The feed's own currency: the one with rate 1, or the only one listed."""
-    codes = {currency_code(code): rate for code, rate in feed.currencies.items()}
+    codes = {currency_code(code): rate for code, rate in feed.shop.currencies.items()}
     codes.pop(None, None)
     if len(codes) == 1:
         return next(iter(codes))
@@ -99,7 +99,7 @@ def base_currency(feed: FeedInfo) -> str | None:
 
 def feed_rate(feed: FeedInfo, currency: str) -> Decimal | None:
     """The feed's numeric rate for a currency (None when absent, zero or a word such as `CB`)."""
-    for code, rate in feed.currencies.items():
+    for code, rate in feed.shop.currencies.items():
         if currency_code(code) == currency:
             return rate if rate is not None and rate > 0 else None
     return None

@@ -78,7 +78,7 @@ def test_offers_straight_in_shop_keep_the_shop_header(write_feed: Callable[..., 
         "<stock_quantity>0</stock_quantity><categoryId>1</categoryId></offer></shop></yml_catalog>"
     )
     got = read(write_feed(text))
-    assert (got.feed.flavour, got.feed.shop_name, got.feed.shop_url) == (
+    assert (got.feed.flavour, got.feed.shop.name, got.feed.shop.url) == (
         "rozetka",
         "Cartic",
         "https://cartic.example.ua",
@@ -94,4 +94,4 @@ def test_a_named_marketplace_is_taken_without_signals(write_feed: Callable[..., 
 @pytest.mark.corpus
 def test_corpus_rozetka_feed_without_rz_id(corpus_dir: Path) -> None:
     got = read(corpus_dir / "sunlist-testxml" / "dev" / "price-rozetka.xml")
-    assert (got.feed.flavour, got.feed.shop_name) == ("rozetka", "Cartic")
+    assert (got.feed.flavour, got.feed.shop.name) == ("rozetka", "Cartic")

@@ -21,7 +21,7 @@ def test_google_rss_fixture_fields_and_lines(feeds_dir: Path) -> None:
     assert not got.issues
     feed = got.feed
     assert (feed.dialect, feed.flavour, feed.offers) == (Dialect.GOOGLE, "google", 4)
-    assert (feed.shop_name, feed.shop_url) == ("Kyiv Bikes", "https://kyiv-bikes.example.ua")
+    assert (feed.shop.name, feed.shop.url) == ("Kyiv Bikes", "https://kyiv-bikes.example.ua")
 
     bike = got.offer("BK-100")
     assert (bike.line, bike.dialect) == (7, Dialect.GOOGLE)
@@ -69,8 +69,8 @@ def test_google_rss_fixture_fields_and_lines(feeds_dir: Path) -> None:
 def test_google_atom_fixture_uses_g_id_not_entry_id(feeds_dir: Path) -> None:
     got = read(feeds_dir / "google-atom.xml")
     assert not got.issues
-    assert (got.feed.dialect, got.feed.offers, got.feed.shop_name) == (Dialect.GOOGLE, 2, "Lviv Books")
-    assert got.feed.shop_url == "https://lviv-books.example.ua"
+    assert (got.feed.dialect, got.feed.offers, got.feed.shop.name) == (Dialect.GOOGLE, 2, "Lviv Books")
+    assert got.feed.shop.url == "https://lviv-books.example.ua"
     first, second = got.offers
     assert (first.offer_id, first.line, first.lines["offer_id"]) == ("BOOK-1", 6, 8)
     assert (first.url, first.lines["url"]) == ("https://lviv-books.example.ua/book-1", 10)
@@ -200,7 +200,7 @@ def test_atom_entry_without_g_id_is_identified_by_its_id(write_feed: Callable[..
 def test_rss_1_0_rdf_feed_is_read_as_google(write_feed: Callable[..., Path]) -> None:
     got = read(write_feed(GOOGLE_RSS1))
     assert not got.issues
-    assert (got.feed.dialect, got.feed.shop_name, got.feed.shop_url) == (
+    assert (got.feed.dialect, got.feed.shop.name, got.feed.shop.url) == (
         Dialect.GOOGLE,
         "Example store",
         "http://www.example.com",

@@ -19,11 +19,11 @@ def test_hotline_fixture_fields_and_lines(feeds_dir: Path) -> None:
     got = read(feeds_dir / "hotline.xml")
     assert not got.issues
     feed = got.feed
-    assert (feed.dialect, feed.flavour, feed.offers, feed.shop_name) == (Dialect.HOTLINE, "hotline", 4, "Фото-Світ")
-    assert feed.currencies == {"USD": Decimal("41.5")}
-    assert feed.categories == {"1": "Фотоапарати"}
+    assert (feed.dialect, feed.flavour, feed.offers, feed.shop.name) == (Dialect.HOTLINE, "hotline", 4, "Фото-Світ")
+    assert feed.shop.currencies == {"USD": Decimal("41.5")}
+    assert feed.shop.categories == {"1": "Фотоапарати"}
     # <delivery time="1"> is Hotline's code for 1-3 days
-    assert (feed.delivery_min_days, feed.delivery_max_days, feed.delivery_line) == (1, 3, 7)
+    assert (feed.shop.delivery_min_days, feed.shop.delivery_max_days, feed.shop.delivery_line) == (1, 3, 7)
 
     canon = got.offers[0]
     assert (canon.offer_id, canon.line, canon.dialect) == ("CAM-001", 15, Dialect.HOTLINE)

@@ -17,10 +17,10 @@ def test_prom_fixture_fields_and_lines(feeds_dir: Path) -> None:
     assert not got.issues
     feed = got.feed
     assert (feed.dialect, feed.flavour, feed.offers) == (Dialect.YML, "prom", 5)
-    assert feed.shop_name == "Побутова техніка Дніпро"
-    assert feed.shop_url == "https://tekhnika-dnipro.example.ua"
-    assert feed.currencies == {"UAH": Decimal(1), "USD": None}
-    assert feed.categories == {"10": "Чайники", "20": "Пилососи", "30": "Смартфони"}
+    assert feed.shop.name == "Побутова техніка Дніпро"
+    assert feed.shop.url == "https://tekhnika-dnipro.example.ua"
+    assert feed.shop.currencies == {"UAH": Decimal(1), "USD": None}
+    assert feed.shop.categories == {"10": "Чайники", "20": "Пилососи", "30": "Смартфони"}
 
     first = got.offer("KT-1001")
     assert first.line == 17
@@ -77,7 +77,7 @@ def test_prom_fixture_fields_and_lines(feeds_dir: Path) -> None:
 def test_rozetka_fixture_fields_and_lines(feeds_dir: Path) -> None:
     got = read(feeds_dir / "rozetka.xml")
     assert not got.issues
-    assert (got.feed.flavour, got.feed.offers, got.feed.shop_name) == ("rozetka", 4, "Гаджет Маркет")
+    assert (got.feed.flavour, got.feed.offers, got.feed.shop.name) == ("rozetka", 4, "Гаджет Маркет")
     headphones = got.offer("HP-501")
     assert (headphones.old_price, headphones.lines["old_price"]) == (Decimal(2499), 18)  # price_old
     assert (headphones.quantity, headphones.lines["quantity"]) == (25, 27)  # stock_quantity
@@ -110,7 +110,7 @@ def test_rozetka_fixture_fields_and_lines(feeds_dir: Path) -> None:
 def test_epicentr_fixture_fields_and_lines(feeds_dir: Path) -> None:
     got = read(feeds_dir / "epicentr.xml")  # UTF-8 with a BOM, no <shop>
     assert not got.issues
-    assert (got.feed.flavour, got.feed.offers, got.feed.shop_name) == ("epicentr", 3, None)
+    assert (got.feed.flavour, got.feed.offers, got.feed.shop.name) == ("epicentr", 3, None)
     case = got.offer("33703-L-Black")
     assert (case.line, case.name, case.lines["name"]) == (4, "Валіза Snowball 33703 L чорна", 9)  # lang="ua"
     assert (case.price, case.old_price, case.lines["old_price"]) == (Decimal(3250), Decimal(3600), 6)
@@ -133,7 +133,7 @@ def test_epicentr_fixture_fields_and_lines(feeds_dir: Path) -> None:
 def test_windows_1251_fixture_is_decoded(feeds_dir: Path) -> None:
     got = read(feeds_dir / "windows-1251.xml")
     assert not got.issues
-    assert got.feed.shop_name == "Магазин"
+    assert got.feed.shop.name == "Магазин"
     assert [(o.offer_id, o.line, o.name, o.price) for o in got.offers] == [
         ("W1", 6, "Ковдра вовняна 140x205", Decimal("499.90")),
         ("W1", 7, "Подушка пухова", Decimal(520)),
@@ -246,8 +246,8 @@ def test_delivery_options_offer_and_shop_level(write_feed: Callable[..., Path]) 
         '<offer id="3"><price>10</price></offer>'
     )
     got = read(write_feed(head + offers + "\n</offers></shop></yml_catalog>\n"))
-    assert (got.feed.delivery_min_days, got.feed.delivery_max_days, got.feed.delivery_line) == (1, 1, 2)
-    assert got.feed.delivery_text == "days=1"
+    assert (got.feed.shop.delivery_min_days, got.feed.shop.delivery_max_days, got.feed.shop.delivery_line) == (1, 1, 2)
+    assert got.feed.shop.delivery_text == "days=1"
     first, on_order, plain = got.offers
     assert (first.delivery_min_days, first.delivery_max_days, first.delivery_text) == (2, 4, "days=2-4")
     assert first.lines["delivery"] == 6

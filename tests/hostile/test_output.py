@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from feedaudit.cli import main
-from feedaudit.model import FeedInfo, Finding, Severity
+from feedaudit.model import FeedInfo, Finding, Severity, Shop
 from feedaudit.report import REPORTERS, FeedSummary, Summary
 from feedaudit.report.csv import neutralise
 from feedaudit.report.safe import DATA_LIMIT, VALUE_LIMIT, OneLineFormatter, human, one_line, shorten
@@ -87,7 +87,7 @@ def report(name: str, findings: list[Finding]) -> tuple[str, list[Finding]]:
     for finding in findings:
         summary.count(finding)
         reporter.add(finding)
-    summary.add_feed(FeedSummary.of(FeedInfo(source="feed\x1b[2J.xml", shop_name="Shop\r\nBcc: x@y", offers=4)))
+    summary.add_feed(FeedSummary.of(FeedInfo(source="feed\x1b[2J.xml", shop=Shop(name="Shop\r\nBcc: x@y"), offers=4)))
     reporter.finish(summary)
     return out.getvalue(), reporter.findings
 

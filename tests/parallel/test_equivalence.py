@@ -14,7 +14,7 @@ import pytest
 from bench.generate import FAULTS, WELL_FORMED_FAULTS, generate
 from feedaudit.config import Settings, settings_from_mapping
 from feedaudit.engine import Engine
-from feedaudit.model import FeedInfo, Finding
+from feedaudit.model import FeedInfo, Finding, Shop
 from feedaudit.parallel.run import plan_split
 from tests.rules.casefile import all_cases
 
@@ -194,8 +194,8 @@ def test_a_threaded_process_does_not_fork_workers() -> None:
 
 
 def test_a_split_run_takes_every_shop_level_field_from_the_probe() -> None:
-    """Shop-level facts are copied by dataclass field: a field added to FeedInfo is carried unless it is
-    one of the run's own counts."""
+    """The feed's facts are copied by dataclass field: a field added to FeedInfo is carried unless it is
+    one of the run's own counts, and the shop's facts go as one `Shop` record."""
     import dataclasses
 
     from feedaudit.parallel.run import RUN_FIELDS, shop_fields
@@ -203,7 +203,9 @@ def test_a_split_run_takes_every_shop_level_field_from_the_probe() -> None:
     every = {f.name for f in dataclasses.fields(FeedInfo)}
     assert every >= RUN_FIELDS
     assert set(shop_fields()) == every - RUN_FIELDS
-    assert {"currencies", "categories", "delivery_line", "flavour"} <= set(shop_fields())
+    assert {"shop", "flavour", "dialect"} <= set(shop_fields())
+    # the shop's facts travel as one record
+    assert {f.name for f in dataclasses.fields(Shop)} >= {"currencies", "categories", "delivery_line", "name"}
 
 
 def test_a_feed_that_cannot_be_read_is_left_to_the_one_process_reader(monkeypatch: pytest.MonkeyPatch) -> None:
