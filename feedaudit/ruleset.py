@@ -17,8 +17,10 @@ from pydantic import BaseModel, ValidationError
 from feedaudit import profiles
 from feedaudit.config import Settings
 from feedaudit.errors import ConfigError
+from feedaudit.feeds.wanted import Wanted
 from feedaudit.model import FeedInfo, Offer, Severity
 from feedaudit.rules import Rule, Scope, registered_rules
+from feedaudit.rules.base import OFFER_SCOPES
 from feedaudit.section import describe_validation_error
 from feedaudit.selection import matches, select_codes
 
@@ -57,6 +59,12 @@ class RuleSet:
         self.active = sorted((a for scope in self.by_scope.values() for a in scope), key=lambda a: a.rule.code)
         self.wants_inventory = bool(self.by_scope[Scope.OFFER_INVENTORY] or self.by_scope[Scope.INVENTORY])
         self.wants_pages = bool(self.by_scope[Scope.OFFER_LISTING] or self.by_scope[Scope.LISTING])
+        # The Offer fields the selected rules read (None: some rule reads any), and so what readers extract
+        reads = [active.rule.reads for scope in OFFER_SCOPES for active in self.by_scope[scope]]
+        self.offer_fields: frozenset[str] | None = (
+            None if any(r is None for r in reads) else frozenset().union(*(r for r in reads if r is not None))
+        )
+        self.wanted = Wanted.of(self.offer_fields)
         self.offer_ignores = [
             (pattern, [s.strip().upper() for s in selectors])
             for pattern, selectors in settings.per_offer_ignores.items()

@@ -109,6 +109,7 @@ class FeedAudit:
             marketplace=settings.profile,
             on_progress=on_progress,
             limits=settings.limits,
+            wanted=self.rules.wanted,
         )
         yield from self.check_items(read_feed(spec, self.feed, options))
         yield from self.finish()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from feedaudit.errors import SourceError, SourceLimitError
 from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.source import Prefixed, Readable, Source, SourceOptions, open_source
+from feedaudit.feeds.wanted import EVERYTHING, Wanted
 from feedaudit.model import Dialect, FeedInfo, FeedIssue, FeedIssueKind, Offer
 
 __all__ = ["ReadLimits", "ReadOptions", "read_feed", "read_records"]
@@ -24,6 +25,7 @@ class ReadOptions:
     marketplace: str | None = None  # a profile name; lets readers apply that marketplace's semantics
     on_progress: Callable[[int, int | None], None] | None = None  # (bytes read, total size if known)
     limits: ReadLimits = field(default_factory=ReadLimits)
+    wanted: Wanted = EVERYTHING  # the parts of each offer the selected rules read
 
 
 def read_feed(spec: str, feed: FeedInfo, options: ReadOptions | None = None) -> Iterator[Offer | FeedIssue]:
@@ -104,7 +106,7 @@ def _read_open(source: Source, feed: FeedInfo, options: ReadOptions) -> Iterator
     stream: Readable = Prefixed(prefix, source)
     if options.on_progress is not None:
         stream = _Progress(stream, source, options.on_progress)
-    records = _reader(sniffed.dialect, stream, feed, options.marketplace, options.limits)
+    records = _reader(sniffed.dialect, stream, feed, options.marketplace, options.limits, options.wanted)
     try:
         for item in records:
             if isinstance(item, FeedIssue) and source.limit_hit:
@@ -131,10 +133,11 @@ def read_records(
     dialect: Dialect,
     marketplace: str | None = None,
     limits: ReadLimits | None = None,
+    wanted: Wanted = EVERYTHING,
 ) -> Iterator[Offer | FeedIssue]:
     """Stream an already opened document of a known dialect (one byte range of a large feed), counting
     offers and issues into `feed` as `read_feed` does."""
-    for item in _reader(dialect, stream, feed, marketplace, limits or ReadLimits()):
+    for item in _reader(dialect, stream, feed, marketplace, limits or ReadLimits(), wanted):
         if isinstance(item, Offer):
             feed.offers += 1
         else:
@@ -153,16 +156,21 @@ def _undeclared_prefix_hint(tag: str | None) -> str:
 
 
 def _reader(
-    dialect: Dialect, stream: Readable, feed: FeedInfo, marketplace: str | None, limits: ReadLimits
+    dialect: Dialect,
+    stream: Readable,
+    feed: FeedInfo,
+    marketplace: str | None,
+    limits: ReadLimits,
+    wanted: Wanted = EVERYTHING,
 ) -> Iterator[Offer | FeedIssue]:
     # The readers (and lxml) load with the first feed read, not with every module that parses a value
     # (`feeds.values` is shared with the inventory loaders).
     from feedaudit.feeds import google, hotline, yml  # noqa: PLC0415
 
     if dialect is Dialect.YML:
-        return yml.read(stream, feed, marketplace=marketplace, limits=limits)
+        return yml.read(stream, feed, marketplace=marketplace, limits=limits, wanted=wanted)
     if dialect is Dialect.HOTLINE:
-        return hotline.read(stream, feed, marketplace=marketplace, limits=limits)
+        return hotline.read(stream, feed, marketplace=marketplace, limits=limits, wanted=wanted)
     return google.read(stream, feed, dialect=dialect, marketplace=marketplace, limits=limits)
 
 

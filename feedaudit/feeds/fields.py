@@ -59,18 +59,22 @@ def element_text(child: etree._Element | None, field: str, lines: dict[str, int]
 
 def take(children: Children, spelling: TextField, lines: dict[str, int]) -> str | None:
     """The stripped text of the field as `spelling` reads it from `children`, noting its line."""
-    if not spelling.skip_empty:
+    if not spelling.skip_empty:  # `element_text` inlined: this runs for most fields of every offer
         for tag in spelling.tags:
             child = children.get(tag)
             if child is not None:
-                return element_text(child, spelling.field, lines)
+                line = child.sourceline
+                if line:
+                    lines[spelling.field] = line
+                text = child.text
+                return text.strip() if text else ""
         return None
-    text: str | None = None
+    found: str | None = None
     for tag in spelling.tags:
-        text = element_text(children.get(tag), spelling.field, lines)
-        if text:
-            return text
-    return text
+        found = element_text(children.get(tag), spelling.field, lines)
+        if found:
+            return found
+    return found
 
 
 def plain_fields(children: Children, table: Iterable[TextField], lines: dict[str, int]) -> PlainFields:

@@ -19,6 +19,7 @@ from feedaudit.feeds.limits import ReadLimits
 from feedaudit.feeds.prices import parse_price
 from feedaudit.feeds.source import Readable
 from feedaudit.feeds.values import parse_decimal, parse_int, text_of
+from feedaudit.feeds.wanted import EVERYTHING, Wanted
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
 
@@ -58,7 +59,12 @@ PRICE_UA_AVAILABLE = {"true": Availability.IN_STOCK, "склад": Availability.
 
 
 def read(
-    stream: Readable, feed: FeedInfo, *, marketplace: str | None = None, limits: ReadLimits | None = None
+    stream: Readable,
+    feed: FeedInfo,
+    *,
+    marketplace: str | None = None,
+    limits: ReadLimits | None = None,
+    wanted: Wanted = EVERYTHING,
 ) -> Iterator[Offer | FeedIssue]:
     records = RecordStream(stream, feed.source, RECORD_TAGS, roots=ROOT_TAGS, limits=limits)
     first = True
@@ -70,7 +76,7 @@ def read(
             first = False
             feed.flavour = marketplace or "hotline"
             _capture_shop(item, feed)
-        yield _offer(item, feed, records.column)
+        yield _offer(item, feed, records.column, wanted)
         records.release(item)
 
 
@@ -100,12 +106,14 @@ def _capture_shop(item: etree._Element, feed: FeedInfo) -> None:
                 feed.shop.delivery_line = child.sourceline
 
 
-def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -> Offer:
+def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None, wanted: Wanted = EVERYTHING) -> Offer:
     children: Children = {}
     params: list[Param] = []
     for child in element:
         name = local(child.tag)
         if name == "param":
+            if not wanted.params:
+                continue
             value, other_values = param_roles.values_of(child)
             unit = (child.get("unit") or "").strip() or None
             params.append(Param((child.get("name") or "").strip(), value, unit, child.sourceline, other_values))
@@ -182,9 +190,9 @@ def _offer(element: etree._Element, feed: FeedInfo, column: int | None = None) -
         url=text_of(take(children, URL, lines)),
         name=text_of(take(children, NAME, lines)),
         category=feed.shop.categories.get(category_id, category_id) if category_id else None,
-        price=parse_price(price_text, currency),
+        price=parse_price(price_text, currency) if wanted.prices else None,
         price_text=price_text,
-        old_price=parse_price(old_price_text, currency),
+        old_price=parse_price(old_price_text, currency) if wanted.prices else None,
         old_price_text=old_price_text,
         currency=currency,
         availability=availability,

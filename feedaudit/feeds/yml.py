@@ -29,6 +29,7 @@ from feedaudit.feeds.values import (
     parse_int,
     text_of,
 )
+from feedaudit.feeds.wanted import EVERYTHING, Wanted
 from feedaudit.feeds.xmlstream import RecordStream, local
 from feedaudit.model import Availability, Condition, Dialect, FeedInfo, FeedIssue, Offer, Param
 from feedaudit.text import delivery_days
@@ -100,7 +101,12 @@ PRESENCE_VALUES = {
 
 
 def read(
-    stream: Readable, feed: FeedInfo, *, marketplace: str | None = None, limits: ReadLimits | None = None
+    stream: Readable,
+    feed: FeedInfo,
+    *,
+    marketplace: str | None = None,
+    limits: ReadLimits | None = None,
+    wanted: Wanted = EVERYTHING,
 ) -> Iterator[Offer | FeedIssue]:
     records = RecordStream(stream, feed.source, RECORD_TAGS, roots=ROOT_TAGS, limits=limits)
     flavour: str | None = None
@@ -116,7 +122,7 @@ def read(
                 flavour, feed.flavour_signals = verdict.flavour, list(verdict.signals)
             feed.flavour = flavour
             _capture_shop(item, feed)
-        yield _offer(item, feed, flavour, records.column)
+        yield _offer(item, feed, flavour, records.column, wanted)
         records.release(item)
 
 
@@ -157,8 +163,11 @@ def _capture_shop(offer: etree._Element, feed: FeedInfo) -> None:
             feed.shop.delivery_line = delivery.sourceline
 
 
-def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | None = None) -> Offer:
+def _offer(
+    element: etree._Element, feed: FeedInfo, flavour: str, column: int | None = None, wanted: Wanted = EVERYTHING
+) -> Offer:
     children: Children = {}
+    with_params = wanted.params
     translations: list[etree._Element] = []
     params: list[Param] = []
     # The hot loop of the reader: every child of every offer passes here, so it inlines `local` and
@@ -170,6 +179,8 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
         if tag[0] == "{":
             tag = tag.rpartition("}")[2]
         if tag == "param":
+            if not with_params:
+                continue
             unit = child.get("unit")
             if len(child):  # `<value lang="…">` children
                 value, other_values = param_roles.values_of(child)
@@ -228,9 +239,9 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
         url=take(children, URL, lines) or None,
         name=name or None,
         category=category,
-        price=parse_price(price_text, currency),
+        price=parse_price(price_text, currency) if wanted.prices else None,
         price_text=price_text,
-        old_price=parse_price(old_price_text, currency),
+        old_price=parse_price(old_price_text, currency) if wanted.prices else None,
         old_price_text=old_price_text,
         currency=currency,
         availability=availability,
@@ -247,8 +258,10 @@ def _offer(element: etree._Element, feed: FeedInfo, flavour: str, column: int | 
         delivery_text=delivery_text,
         params=tuple(params),
         lines=lines,
-        other_names=_other_versions(children, translations, NAME_TAGS, whole_name=name),
-        other_descriptions=_other_versions(children, translations, DESCRIPTION_TAGS),
+        other_names=_other_versions(children, translations, NAME_TAGS, whole_name=name) if wanted.other_names else (),
+        other_descriptions=_other_versions(children, translations, DESCRIPTION_TAGS)
+        if wanted.other_descriptions
+        else (),
         **plain_fields(children, PLAIN_FIELDS, lines),
     )
 

@@ -204,7 +204,9 @@ class Split:
                     reader = RangeReader(layout, rest)
                     try:
                         yield from unit.check_items(
-                            read_records(reader, feed, layout.dialect, marketplace, unit.rules.settings.limits)
+                            read_records(
+                                reader, feed, layout.dialect, marketplace, unit.rules.settings.limits, unit.rules.wanted
+                            )
                         )
                     finally:
                         reader.close()
@@ -255,11 +257,14 @@ class Split:
 ACROSS_SCOPES = (Scope.OFFER, Scope.OFFER_INVENTORY)
 
 
+_GIVEN = frozenset(("source", "line", "dialect", "lines"))  # every slim offer has these
+
+
 def _slim_fields(rules: Iterable[Rule]) -> tuple[str, ...]:
     """The Offer fields the comparing rules read (offer_id first), and those inventories match on."""
     wanted: set[str] = set()
     for rule in rules:
-        wanted.update(rule.across_offers)
+        wanted.update((rule.reads or frozenset()) - _GIVEN)
         if rule.scope is Scope.OFFER_INVENTORY:
             wanted.update(INVENTORY_KEY_FIELDS)
     if not wanted:
@@ -317,7 +322,10 @@ def _audit_range(part: Range) -> RangeResult:
     index = 0
     reader = RangeReader(layout, part)
     try:
-        for item in read_records(reader, unit.feed, layout.dialect, _WORKER.marketplace, main.rules.settings.limits):
+        items = read_records(
+            reader, unit.feed, layout.dialect, _WORKER.marketplace, main.rules.settings.limits, main.rules.wanted
+        )
+        for item in items:
             if isinstance(item, FeedIssue):
                 return RangeResult(part, failed=True)
             unit.refresh()

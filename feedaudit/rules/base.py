@@ -33,7 +33,7 @@ implies: mypy rejects an offer rule written `(feed, ctx)`, a rule whose `ctx` na
         '''## What it does ...'''
 
     @offer_rule("ID002", "duplicate-offer-id", summary="...", severity=Severity.ERROR,
-                state=FirstSeen, across_offers=("offer_id",))
+                state=FirstSeen, across_offers=True, reads=("offer_id", "line", "lines"))
     def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions, FirstSeen]) -> Iterator[Problem]:
         first = ctx.state.first_or_add(...)  # FirstSeen: the ids seen so far in this feed
 
@@ -47,16 +47,23 @@ end-of-feed rules run).
 
 `state` is private to one rule for one feed, and only offer-scope rules (OFFER, OFFER_INVENTORY) keep
 one. A cache (the options turned into a set) may live there in any of them; a rule whose findings
-depend on other offers of the feed (like duplicate-offer-id) says so with `across_offers=(the Offer
-fields it reads)`. When one large feed is audited on several cores (`feedaudit.parallel`), such a rule
-runs in the main process, in feed order, on offers that carry only those fields (plus `line` and
-`lines`, and for an OFFER_INVENTORY rule the fields the inventory matches on); every other offer rule
-runs in the worker processes, each on its own part of the feed.
+depend on other offers of the feed (like duplicate-offer-id) says so with `across_offers=True`. When
+one large feed is audited on several cores (`feedaudit.parallel`), such a rule runs in the main
+process, in feed order, on offers that carry only the fields it `reads` (plus what a finding is
+stamped with, and for an OFFER_INVENTORY rule the fields the inventory matches on); every other offer
+rule runs in the worker processes, each on its own part of the feed.
 
 Such a rule may also judge offers against the whole feed (a price far from its category's prices):
 its `finish=` step, `(feed: FeedInfo, ctx: RuleContext[O, S])`, runs once after the feed's last offer,
 with the same `ctx.state`, and yields problems that name the offer (`offer_id`, `line`, `value`) they
 are about. Its state must stay bounded (a summary, not the offers), however long the feed.
+
+A rule that is given offers (OFFER, OFFER_INVENTORY, OFFER_LISTING) names the Offer fields it reads
+with `reads=(…)`, helpers it calls and properties such as `offer.names` included. The readers leave
+out what no selected rule reads (`feedaudit.feeds.wanted.Wanted`: the params and the facts read from
+them, the other-language names and descriptions, the parsed prices), so a run of a few rules reads
+less. `tests/rules/test_reads.py` runs every rule's cases with the offers guarding their fields and
+fails on a field read but not named. A rule without `reads` is given every field.
 """
 
 from __future__ import annotations
@@ -95,6 +102,13 @@ class Scope(enum.StrEnum):
 
 
 ACROSS_SCOPES = (Scope.OFFER, Scope.OFFER_INVENTORY)  # the scopes whose rules may compare offers
+OFFER_SCOPES = (*ACROSS_SCOPES, Scope.OFFER_LISTING)  # the scopes whose rules are given offers
+
+# Groups of Offer fields for `reads=`.
+PRICES = ("price", "price_text", "old_price", "old_price_text")
+NAMES_AND_DESCRIPTIONS = ("name", "other_names", "description", "other_descriptions")  # offer.names, .descriptions
+# What `offer.ref()`, `offer.identity` and `offer.line_of()` read: a rule that names offers itself.
+REF = ("offer_id", "url", "vendor_code", "barcode", "name", "vendor", "line", "column", "lines")
 
 
 class NoOptions(BaseModel):
@@ -157,9 +171,11 @@ class Rule:
     scope: Scope
     check: CheckFunction
     options: type[BaseModel] = NoOptions
-    across_offers: tuple[str, ...] = ()  # Offer fields read by a rule that compares offers (see above)
+    across_offers: bool = False  # the rule compares offers with each other (see above)
     finish: CheckFunction | None = None  # runs once after the feed's last offer (see above)
     state: StateFactory = stateless  # makes the rule's `ctx.state`, once per feed
+    # The Offer fields an offer-scope rule reads (None: any, so readers extract every field; see above)
+    reads: frozenset[str] | None = None
 
     @property
     def family(self) -> str:
@@ -198,8 +214,9 @@ def _register(
     severity: Severity,
     options: type[BaseModel],
     state: StateFactory,
-    across_offers: tuple[str, ...],
+    across_offers: bool,
     finish: CheckFunction | None,
+    reads: tuple[str, ...] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a rule. Codes and names are forever: registering one twice is a programming error."""
 
@@ -212,15 +229,28 @@ def _register(
             raise ValueError(f"rule code {code} registered twice")
         if any(r.name == name for r in _REGISTRY.values()):
             raise ValueError(f"rule name {name} registered twice")
-        unknown = set(across_offers) - _OFFER_FIELDS
-        if unknown or (across_offers and scope not in ACROSS_SCOPES):
-            raise ValueError(f"rule {code}: across_offers takes Offer fields of an offer-scope rule, not {unknown}")
+        if across_offers and (scope not in ACROSS_SCOPES or reads is None):
+            raise ValueError(f"rule {code}: a rule that compares offers is an offer-scope rule naming what it reads")
         if finish is not None and not across_offers:
-            raise ValueError(f"rule {code}: a rule with a finish step compares offers, so it names across_offers")
+            raise ValueError(f"rule {code}: a rule with a finish step compares offers, so it sets across_offers")
         if state is not stateless and scope not in ACROSS_SCOPES:
             raise ValueError(f"rule {code}: only offer-scope rules keep state")
+        if reads is not None:
+            unknown = set(reads) - _OFFER_FIELDS
+            if unknown or scope not in OFFER_SCOPES:
+                raise ValueError(f"rule {code}: reads takes Offer fields of a rule that sees offers, not {unknown}")
         _REGISTRY[code] = Rule(
-            code, name, summary, severity, scope, check, options, tuple(across_offers), finish, state
+            code,
+            name,
+            summary,
+            severity,
+            scope,
+            check,
+            options,
+            across_offers,
+            finish,
+            state,
+            None if reads is None else frozenset(reads),
         )
         return check
 
@@ -242,8 +272,9 @@ class _Kind:
         severity: Severity,
         options: type[BaseModel] = NoOptions,
         state: StateFactory = stateless,
-        across_offers: tuple[str, ...] = (),
+        across_offers: bool = False,
         finish: CheckFunction | None = None,
+        reads: tuple[str, ...] | None = None,
     ) -> Callable[[CheckFunction], CheckFunction]:
         return _register(
             self.scope,
@@ -255,6 +286,7 @@ class _Kind:
             state=state,
             across_offers=across_offers,
             finish=finish,
+            reads=reads,
         )
 
 
@@ -274,8 +306,9 @@ class OfferRuleKind(Protocol):
         severity: Severity,
         options: type[OptionsT] = ...,
         state: Callable[[], StateT] = ...,
-        across_offers: tuple[str, ...] = ...,
+        across_offers: bool = ...,
         finish: FinishCheck[OptionsT, StateT] | None = ...,
+        reads: tuple[str, ...] | None = ...,
     ) -> Callable[[OfferCheck[OptionsT, StateT]], OfferCheck[OptionsT, StateT]]: ...
 
 
@@ -295,7 +328,8 @@ class OfferInventoryRuleKind(Protocol):
         severity: Severity,
         options: type[OptionsT] = ...,
         state: Callable[[], StateT] = ...,
-        across_offers: tuple[str, ...] = ...,
+        across_offers: bool = ...,
+        reads: tuple[str, ...] | None = ...,
     ) -> Callable[[OfferInventoryCheck[OptionsT, StateT]], OfferInventoryCheck[OptionsT, StateT]]: ...
 
 
@@ -307,7 +341,14 @@ class InventoryRuleKind(Protocol):
 
 class OfferListingRuleKind(Protocol):
     def __call__(
-        self, code: str, name: str, *, summary: str, severity: Severity, options: type[OptionsT] = ...
+        self,
+        code: str,
+        name: str,
+        *,
+        summary: str,
+        severity: Severity,
+        options: type[OptionsT] = ...,
+        reads: tuple[str, ...] | None = ...,
     ) -> Callable[[OfferListingCheck[OptionsT]], OfferListingCheck[OptionsT]]: ...
 
 

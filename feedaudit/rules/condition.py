@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from feedaudit.model import Condition, FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
+from feedaudit.rules.base import NAMES_AND_DESCRIPTIONS, NoOptions, RuleContext, offer_rule
 from feedaudit.section import Section
 from feedaudit.text import ConditionMention, condition_in_description, condition_in_short_text
 
@@ -71,6 +71,7 @@ def _unlabelled(offer: Offer) -> bool:
     summary="The text says used, refurbished or discounted, but the offer has no condition label",
     severity=Severity.ERROR,
     options=ConditionTextOptions,
+    reads=(*NAMES_AND_DESCRIPTIONS, "category", "condition", "condition_text"),
 )
 def missing_condition_label(offer: Offer, ctx: RuleContext[ConditionTextOptions]) -> Iterator[Problem]:
     """
@@ -125,6 +126,7 @@ def missing_condition_label(offer: Offer, ctx: RuleContext[ConditionTextOptions]
     "unknown-condition-value",
     summary="The condition label holds a value that is not a known condition",
     severity=Severity.WARNING,
+    reads=("condition", "condition_text"),
 )
 def unknown_condition_value(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -166,6 +168,7 @@ class DescriptionOptions(Section):
     summary="The condition label says new, but the name says used, refurbished or discounted",
     severity=Severity.ERROR,
     options=ContradictionOptions,
+    reads=(*NAMES_AND_DESCRIPTIONS, "category", "condition", "condition_text"),
 )
 def contradicting_condition_label(offer: Offer, ctx: RuleContext[ContradictionOptions]) -> Iterator[Problem]:
     """
@@ -210,6 +213,7 @@ def contradicting_condition_label(offer: Offer, ctx: RuleContext[ContradictionOp
     "missing-condition",
     summary="The offer has no condition label where the marketplace requires one for every item",
     severity=Severity.INFO,
+    reads=(*NAMES_AND_DESCRIPTIONS, "category", "condition", "condition_text"),
 )
 def missing_condition(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -244,6 +248,7 @@ def missing_condition(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pro
     summary="Only the description says used, refurbished or discounted; the label says new or is missing",
     severity=Severity.WARNING,
     options=DescriptionOptions,
+    reads=(*NAMES_AND_DESCRIPTIONS, "category", "condition", "condition_text"),
 )
 def condition_in_description_only(offer: Offer, ctx: RuleContext[DescriptionOptions]) -> Iterator[Problem]:
     """

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from feedaudit.model import Availability, FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import RuleContext, offer_rule
+from feedaudit.rules.base import REF, RuleContext, offer_rule
 from feedaudit.rules.gaps import FeedGap, FeedGapOptions
 from feedaudit.section import Section
 from feedaudit.text import delivery_days
@@ -43,8 +43,9 @@ def _shop_days(feed: FeedInfo) -> tuple[int | None, int | None] | None:
     severity=Severity.WARNING,
     options=FeedGapOptions,
     state=FeedGap,
-    across_offers=("delivery_min_days", "delivery_max_days", "delivery_text", "availability", "availability_text"),
+    across_offers=True,
     finish=lambda feed, ctx: _feed_without_delivery_time(feed, ctx),  # noqa: PLW0108 - defined below the rule
+    reads=(*REF, "availability", "availability_text", "delivery_min_days", "delivery_max_days", "delivery_text"),
 )
 def missing_delivery_time(offer: Offer, ctx: RuleContext[FeedGapOptions, FeedGap]) -> Iterator[Problem]:
     """
@@ -157,7 +158,8 @@ def _describe(days: tuple[int | None, int | None]) -> str:
     options=DeliveryLimitOptions,
     state=dict[str, bool],
     # the shop-wide default is judged on the first offer that relies on it
-    across_offers=("delivery_min_days", "delivery_max_days", "delivery_text", "availability_text"),
+    across_offers=True,
+    reads=("availability", "availability_text", "delivery_min_days", "delivery_max_days", "delivery_text"),
 )
 def implausible_delivery_time(
     offer: Offer, ctx: RuleContext[DeliveryLimitOptions, dict[str, bool]]

@@ -7,7 +7,7 @@ from array import array
 from collections.abc import Iterator
 
 from feedaudit.model import Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
+from feedaudit.rules.base import REF, NoOptions, RuleContext, offer_rule
 
 
 @offer_rule(
@@ -15,6 +15,7 @@ from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
     "missing-offer-id",
     summary="An offer has no id",
     severity=Severity.ERROR,
+    reads=("offer_id",),
 )
 def missing_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -46,7 +47,8 @@ def missing_offer_id(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Prob
     summary="Two offers in one feed share an id",
     severity=Severity.ERROR,
     state=lambda: FirstSeen(),  # noqa: PLW0108 - defined below the rule
-    across_offers=("offer_id",),
+    across_offers=True,
+    reads=(*REF,),
 )
 def duplicate_offer_id(offer: Offer, ctx: RuleContext[NoOptions, FirstSeen]) -> Iterator[Problem]:
     """

@@ -132,7 +132,8 @@ def _availability_detail(offer: Offer, item: InventoryItem) -> tuple[str, str]:
     severity=Severity.ERROR,
     options=DriftOptions,
     state=_Currencies,
-    across_offers=("price", "price_text", "currency"),  # a refused currency pair is told once per feed
+    across_offers=True,  # a refused currency pair is told once per feed
+    reads=("price", "price_text", "currency"),
 )
 def inventory_price_drift(
     offer: Offer, item: InventoryItem | None, ctx: RuleContext[DriftOptions, _Currencies]
@@ -219,6 +220,7 @@ def inventory_price_drift(
     summary="The feed says in stock while the inventory has none",
     severity=Severity.ERROR,
     options=AvailabilityOptions,
+    reads=("availability", "availability_text", "quantity"),
 )
 def inventory_availability_drift(
     offer: Offer, item: InventoryItem | None, ctx: RuleContext[AvailabilityOptions]
@@ -276,6 +278,7 @@ def inventory_availability_drift(
     summary="The feed's quantity differs from the inventory's beyond the tolerance",
     severity=Severity.WARNING,
     options=DriftOptions,
+    reads=("quantity",),
 )
 def inventory_quantity_drift(
     offer: Offer, item: InventoryItem | None, ctx: RuleContext[DriftOptions]
@@ -323,6 +326,7 @@ def inventory_quantity_drift(
     "offer-not-in-inventory",
     summary="An offer has no row in the inventory",
     severity=Severity.WARNING,
+    reads=("offer_id", "vendor_code", "barcode"),
 )
 def offer_not_in_inventory(offer: Offer, item: InventoryItem | None, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """

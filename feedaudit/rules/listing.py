@@ -336,6 +336,7 @@ def _price_problem(
     summary="The product page shows another price than the feed",
     severity=Severity.ERROR,
     options=PriceTolerance,
+    reads=("price", "currency"),
 )
 def page_price_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[PriceTolerance]) -> Iterator[Problem]:
     """
@@ -381,6 +382,7 @@ def _stock_class(availability: Availability | None) -> str | None:
     "page-availability-mismatch",
     summary="The product page shows other availability than the feed",
     severity=Severity.ERROR,
+    reads=("availability",),
 )
 def page_availability_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -426,6 +428,7 @@ def page_availability_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[
     "page-condition-mismatch",
     summary="The product page states another condition than the feed",
     severity=Severity.WARNING,
+    reads=("condition",),
 )
 def page_condition_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -478,6 +481,7 @@ def _inventory_state(item: InventoryItem) -> Availability | None:
     summary="The product page shows another price or availability than the inventory",
     severity=Severity.ERROR,
     options=PriceTolerance,
+    reads=("offer_id", "currency"),
 )
 def page_inventory_mismatch(offer: Offer, listing: Listing, ctx: RuleContext[PriceTolerance]) -> Iterator[Problem]:
     """

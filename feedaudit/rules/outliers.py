@@ -9,7 +9,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import RuleContext, offer_rule
+from feedaudit.rules.base import REF, RuleContext, offer_rule
 from feedaudit.rules.price_stats import OTHER, CategoryPrices, FeedPrices, Priced
 from feedaudit.section import Section
 
@@ -33,8 +33,9 @@ class PriceOutlierOptions(Section):
     severity=Severity.WARNING,
     options=PriceOutlierOptions,
     state=lambda: FeedPrices(with_whole=False),
-    across_offers=("price", "category", "currency", "quantity"),
+    across_offers=True,
     finish=lambda feed, ctx: _outliers(feed, ctx),  # noqa: PLW0108 - defined below the rule
+    reads=(*REF, "price", "category", "currency", "quantity"),
 )
 def price_outlier(offer: Offer, ctx: RuleContext[PriceOutlierOptions, FeedPrices]) -> Iterator[Problem]:
     """

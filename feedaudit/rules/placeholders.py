@@ -15,7 +15,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from feedaudit.model import Offer, OfferRef, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
+from feedaudit.rules.base import PRICES, REF, NoOptions, RuleContext, offer_rule
 from feedaudit.rules.price_stats import FeedPrices
 from feedaudit.section import Section
 from feedaudit.text import availability_placeholder, price_placeholder, quantity_placeholder
@@ -28,6 +28,7 @@ _PRICE_FIELDS = (("price", "price"), ("old_price", "old price"))
     "placeholder-price",
     summary="A price field holds placeholder text instead of a price",
     severity=Severity.ERROR,
+    reads=PRICES,
 )
 def placeholder_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -110,8 +111,9 @@ def _sentinels(ctx: RuleContext[SentinelPriceOptions, _SentinelPrices]) -> froze
     severity=Severity.WARNING,
     options=SentinelPriceOptions,
     state=_SentinelPrices,
-    across_offers=("price", "price_text", "old_price", "old_price_text", "category", "currency"),
+    across_offers=True,
     finish=lambda feed, ctx: _sentinels_in_feed(ctx),
+    reads=(*REF, *PRICES, "category", "currency"),
 )
 def sentinel_price(offer: Offer, ctx: RuleContext[SentinelPriceOptions, _SentinelPrices]) -> Iterator[Problem]:
     """
@@ -234,6 +236,7 @@ def _sentinels_in_feed(ctx: RuleContext[SentinelPriceOptions, _SentinelPrices]) 
     "placeholder-availability",
     summary="The availability field holds placeholder text instead of a stock status",
     severity=Severity.ERROR,
+    reads=("availability_text",),
 )
 def placeholder_availability(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -279,6 +282,7 @@ class SentinelStockOptions(Section):
     summary="A stock quantity is a sentinel (9999, 99999…) or a word, not a count",
     severity=Severity.WARNING,
     options=SentinelStockOptions,
+    reads=("quantity", "quantity_text"),
 )
 def sentinel_stock(offer: Offer, ctx: RuleContext[SentinelStockOptions]) -> Iterator[Problem]:
     """

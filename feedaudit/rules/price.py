@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from feedaudit.feeds.prices import PriceKind, PriceReading, read_price
 from feedaudit.model import Offer, OfferRef, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
+from feedaudit.rules.base import PRICES, REF, NoOptions, RuleContext, offer_rule
 from feedaudit.text import price_placeholder
 
 
@@ -18,6 +18,7 @@ from feedaudit.text import price_placeholder
     "old-price-not-higher",
     summary="The old (crossed-out) price is not higher than the price",
     severity=Severity.ERROR,
+    reads=PRICES,
 )
 def old_price_not_higher(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -53,6 +54,7 @@ def old_price_not_higher(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[
     "price-not-a-number",
     summary="A price field holds text that is neither a number nor a placeholder",
     severity=Severity.ERROR,
+    reads=(*PRICES, "currency"),
 )
 def price_not_a_number(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -96,6 +98,7 @@ def price_not_a_number(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Pr
     "missing-price",
     summary="The offer has no price",
     severity=Severity.ERROR,
+    reads=("price_text",),
 )
 def missing_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -164,8 +167,9 @@ class _Separators:
     summary="A price reads as two different amounts and nothing in the feed says which",
     severity=Severity.ERROR,
     state=_Separators,
-    across_offers=("price", "price_text", "old_price", "old_price_text", "currency"),
+    across_offers=True,
     finish=lambda feed, ctx: _ambiguous_in_feed(ctx),
+    reads=(*REF, *PRICES, "currency"),
 )
 def ambiguous_price(offer: Offer, ctx: RuleContext[NoOptions, _Separators]) -> Iterator[Problem]:
     """
@@ -234,6 +238,7 @@ def _ambiguity(label: str, text: str, reading: PriceReading, why: str, field_nam
     "negative-price",
     summary="A price or old price is below zero",
     severity=Severity.ERROR,
+    reads=PRICES,
 )
 def negative_price(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """

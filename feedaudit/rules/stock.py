@@ -15,6 +15,7 @@ _ON_ORDER = (Availability.BACKORDER, Availability.PREORDER)
     "availability-contradicts-quantity",
     summary="The availability contradicts the stock quantity (in stock with 0, out of stock with 50)",
     severity=Severity.ERROR,
+    reads=("availability", "availability_text", "quantity"),
 )
 def availability_contradicts_quantity(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -59,6 +60,7 @@ def availability_contradicts_quantity(offer: Offer, ctx: RuleContext[NoOptions])
     "negative-quantity",
     summary="A stock quantity is below zero",
     severity=Severity.ERROR,
+    reads=("quantity",),
 )
 def negative_quantity(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from feedaudit.model import FeedInfo, Offer, Problem, Severity
-from feedaudit.rules.base import NoOptions, RuleContext, offer_rule
+from feedaudit.rules.base import NAMES_AND_DESCRIPTIONS, REF, NoOptions, RuleContext, offer_rule
 from feedaudit.rules.gaps import FeedGap, FeedGapOptions
 from feedaudit.section import Section
 from feedaudit.text import WarrantyKind, WarrantyReading, read_warranty, warranty_in_text
@@ -38,8 +38,9 @@ class MissingWarrantyOptions(FeedGapOptions):
     severity=Severity.WARNING,
     options=MissingWarrantyOptions,
     state=FeedGap,
-    across_offers=("warranty_text", "warranty_months", "name", "other_names", "description", "other_descriptions"),
+    across_offers=True,
     finish=lambda feed, ctx: _feed_without_warranty(feed, ctx),  # noqa: PLW0108 - defined below the rule
+    reads=(*REF, *NAMES_AND_DESCRIPTIONS, "warranty_months", "warranty_text"),
 )
 def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions, FeedGap]) -> Iterator[Problem]:
     """
@@ -107,6 +108,7 @@ def _feed_without_warranty(feed: FeedInfo, ctx: RuleContext[MissingWarrantyOptio
     "return-period-as-warranty",
     summary="The warranty field holds a returns or exchange policy, not a warranty",
     severity=Severity.WARNING,
+    reads=("warranty_months", "warranty_text"),
 )
 def return_period_as_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -144,6 +146,7 @@ def return_period_as_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iter
     "unparseable-warranty",
     summary="The warranty text cannot be read as a period, a kind of warranty or 'no warranty'",
     severity=Severity.WARNING,
+    reads=("warranty_months", "warranty_text"),
 )
 def unparseable_warranty(offer: Offer, ctx: RuleContext[NoOptions]) -> Iterator[Problem]:
     """
@@ -185,6 +188,7 @@ _DAYS_PER_MONTH = Decimal(30)
     summary="The warranty is exactly the statutory 14-day exchange period, most likely a returns policy",
     severity=Severity.INFO,
     options=StatutoryPeriodOptions,
+    reads=("warranty_months", "warranty_text"),
 )
 def warranty_equals_return_period(offer: Offer, ctx: RuleContext[StatutoryPeriodOptions]) -> Iterator[Problem]:
     """
