@@ -47,8 +47,11 @@ def period_unit(name: str | None, unit: str | None = None) -> Decimal | None:
     «Гарантія, міс» or `unit="міс."` → 1; `unit="days"` or «днів» → 1/30; nothing telling → None.
     """
     for label in (name, unit):
-        if label and any(word in label.casefold() for word in _MONTH_WORDS):
-            return ONE_MONTH
+        if label:
+            folded = label.casefold()
+            for word in _MONTH_WORDS:  # a loop, not any(): this runs for the warranty param of every offer
+                if word in folded:
+                    return ONE_MONTH
     if unit and unit.strip().casefold().startswith(_DAY_WORDS):
         return ONE_DAY
     return None
