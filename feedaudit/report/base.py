@@ -100,7 +100,9 @@ class Summary:
 class Reporter:
     """Base reporter: subclasses override `add` and/or `finish`."""
 
-    name = ""
+    name = ""  # the --output-format name
+    media_type = "text/plain; charset=utf-8"  # what the service answers with for this format
+    extension = "txt"  # of a report file of this format
     streaming = False
     has_statistics = False  # whether the format has its own form of `--statistics`
 

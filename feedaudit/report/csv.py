@@ -67,6 +67,8 @@ class SafeCsvWriter:
 
 class CsvReporter(Reporter):
     name = "csv"
+    media_type = "text/csv; charset=utf-8"
+    extension = "csv"
     streaming = True
     has_statistics = True
 

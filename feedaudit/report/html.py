@@ -131,6 +131,8 @@ def _finding_item(finding: Finding, link: str | None) -> str:
 
 class HtmlReporter(Reporter):
     name = "html"
+    media_type = "text/html; charset=utf-8"
+    extension = "html"
 
     def __init__(
         self, out: TextIO, *, statistics: bool = False, verbose: bool = False, docs_url: str | None = None

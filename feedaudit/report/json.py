@@ -155,6 +155,8 @@ class JsonReporter(Reporter):
     """One document; with `--statistics`, ruff's list of `{code, name, count}` (plus `feeds`)."""
 
     name = "json"
+    media_type = "application/json"
+    extension = "json"
     has_statistics = True
 
     def add(self, finding: Finding) -> None:
@@ -175,6 +177,8 @@ class JsonLinesReporter(Reporter):
     """One finding per line as found; with `--statistics`, one `{code, name, count, feeds}` per line."""
 
     name = "jsonl"
+    media_type = "application/x-ndjson"
+    extension = "jsonl"
     streaming = True
     has_statistics = True
 

@@ -38,6 +38,8 @@ def _details(finding: Finding) -> str:
 
 class JunitReporter(Reporter):
     name = "junit"
+    media_type = "application/xml"
+    extension = "xml"
 
     def finish(self, summary: Summary) -> None:
         by_source = {source: list(group) for source, group in groupby(self.sorted_findings(), key=lambda f: f.source)}

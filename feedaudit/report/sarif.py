@@ -150,6 +150,8 @@ def sarif_log(findings: list[Finding], docs_url: str | None = None) -> dict[str,
 
 class SarifReporter(Reporter):
     name = "sarif"
+    media_type = "application/sarif+json"
+    extension = "sarif"
 
     def finish(self, summary: Summary) -> None:
         log = sarif_log(self.sorted_findings(), self.docs_url)

@@ -15,18 +15,9 @@ from feedaudit.model import FeedInfo, Finding, Severity
 from feedaudit.report import REPORTERS, FeedSummary, Summary
 from feedaudit.report.json import finding_record
 
-MEDIA_TYPES = {
-    "concise": "text/plain; charset=utf-8",
-    "grouped": "text/plain; charset=utf-8",
-    "github": "text/plain; charset=utf-8",
-    "json": "application/json",
-    "jsonl": "application/x-ndjson",
-    "csv": "text/csv; charset=utf-8",
-    "sarif": "application/sarif+json",
-    "junit": "application/xml",
-    "html": "text/html; charset=utf-8",
-}
-EXTENSIONS = {"concise": "txt", "grouped": "txt", "github": "txt", "jsonl": "jsonl", "junit": "xml"}
+# Each format's media type and file extension are the reporter's own (`Reporter.media_type`, `.extension`).
+MEDIA_TYPES = {name: reporter.media_type for name, reporter in REPORTERS.items()}
+EXTENSIONS = {name: reporter.extension for name, reporter in REPORTERS.items()}
 FORMATS = tuple(sorted(REPORTERS))
 SEVERITY_ORDER = ("error", "warning", "info")
 
@@ -73,4 +64,4 @@ def render(output_format: str, summary: dict[str, Any], findings: list[Finding])
 
 
 def file_name(audit_id: str, output_format: str) -> str:
-    return f"feedaudit-{audit_id[:12]}.{EXTENSIONS.get(output_format, output_format)}"
+    return f"feedaudit-{audit_id[:12]}.{EXTENSIONS[output_format]}"
