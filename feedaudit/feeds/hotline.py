@@ -227,7 +227,7 @@ def _warranty(children: Children, roles: param_roles.Roles, lines: dict[str, int
         return months, raw
     param = roles.get("warranty")
     if param is None:
-        return None, None
+        return None, stated.warranty_card(roles, lines)
     if param.line:
         lines["warranty"] = param.line
     return stated.param_warranty(param), param.value

@@ -72,6 +72,12 @@ DELIVERY_NAMES = (
     "lead time",
 )
 DELIVERY_STEMS = ("доставк", "відправ", "отправ", "delivery", "shipping", "dispatch")
+# What comes in the box: read for a warranty card among the contents.
+CONTENTS_NAMES = (
+    *("комплектація", "комплектация", "комплект поставки", "комплектність", "комплектность"),
+    *("package contents", "in the box", "what's in the box"),
+)
+CONTENTS_STEMS = ("комплект", "package content", "in the box")
 _YES = ("так", "да", "yes", "true", "1", "є", "есть")
 _NO = ("ні", "нет", "no", "false", "0", "немає")
 
@@ -82,6 +88,7 @@ _EXACT = (
     ("condition-flag", CONDITION_FLAG_NAMES),
     ("availability", AVAILABILITY_NAMES),
     ("delivery", DELIVERY_NAMES),
+    ("contents", CONTENTS_NAMES),
 )
 
 
@@ -125,7 +132,8 @@ def first_reading(param: Param, read: Callable[[str], _Reading | None]) -> _Read
 @functools.lru_cache(maxsize=8192)
 def role(name: str) -> str | None:
     """What a param of this name carries: `warranty`, `returns`, `condition`, `condition-flag`,
-    `availability` or `delivery` for an exact name, the same with `~` for a name matched by its stem.
+    `availability`, `delivery` or `contents` (what comes in the box) for an exact name, the same with
+    `~` for a name matched by its stem.
     """
     normalised = normalise(name)
     for kind, names in _EXACT:
@@ -137,6 +145,8 @@ def role(name: str) -> str | None:
         return "warranty~"
     if any(stem in normalised for stem in DELIVERY_STEMS):
         return "delivery~"
+    if any(stem in normalised for stem in CONTENTS_STEMS):
+        return "contents~"
     return None
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from feedaudit import lexicon
 from feedaudit.feeds import params as param_roles
 from feedaudit.model import Availability, Condition, Param
-from feedaudit.text import availability_from_text, condition_from_text, delivery_days, period_months
+from feedaudit.text import availability_from_text, condition_from_text, delivery_days, normalise, period_months
 
 ONE_MONTH = Decimal(1)
 ONE_DAY = Decimal(1) / Decimal(30)
@@ -66,6 +67,21 @@ def param_warranty(param: Param) -> Decimal | None:
     """The warranty a param states, in months; its name or unit may give a bare number its unit («…, міс»)."""
     unit = period_unit(param.name, param.unit)
     return param_roles.first_reading(param, lambda value: period_months(value, default_unit=unit))
+
+
+def warranty_card(roles: param_roles.Roles, lines: dict[str, int]) -> str | None:
+    """A warranty card among the contents of the box a param lists («…, гарантійний талон»): its words.
+
+    The product then has a warranty, stated without its period; readers take this only when the offer
+    states no warranty otherwise.
+    """
+    param = roles.get("contents")
+    if param is None:
+        return None
+    found = param_roles.first_reading(param, lambda value: lexicon.vocabulary("warranty.card").find(normalise(value)))
+    if found is not None and param.line:
+        lines["warranty"] = param.line
+    return found
 
 
 def param_condition(roles: param_roles.Roles, lines: dict[str, int]) -> tuple[Condition | None, str] | None:

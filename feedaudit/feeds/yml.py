@@ -369,7 +369,7 @@ def _warranty(children: Children, roles: param_roles.Roles, lines: dict[str, int
         if given is None:
             return None, manufacturer
         return None, MANUFACTURER_WARRANTY if given else NO_MANUFACTURER_WARRANTY
-    return None, None
+    return None, stated.warranty_card(roles, lines)
 
 
 def _offer_delivery(

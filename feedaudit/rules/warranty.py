@@ -50,7 +50,9 @@ def missing_warranty(offer: Offer, ctx: RuleContext[MissingWarrantyOptions, Feed
     термін» / "Warranty", Hotline `guarantee`, a Google `g:product_detail` warranty section) and no
     warranty statement in the name or description («гарантія 12 місяців», «гарантия от
     производителя», "1 year warranty", «без гарантії»). An explicit "no warranty" counts as
-    information; «гарантуємо якість» or «гарантія повернення коштів» do not.
+    information; «гарантуємо якість» or «гарантія повернення коштів» do not. A warranty card listed
+    among the box contents (a param «Комплектація»: «годинник, коробка, гарантійний талон») counts
+    too: the product has a warranty, even though its period is not given.
 
     When at least half of a feed's offers (and more than one) give no warranty information, the
     feed gets one finding, with the count and the first offer's line, instead of one per offer: the

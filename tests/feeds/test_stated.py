@@ -45,6 +45,11 @@ def _hotline_item(param: str, write_feed: Callable[..., Path]) -> Offer:
         ('<param name="Гарантія" unit="міс.">6</param>', {"warranty_months": Decimal(6)}),
         ('<param name="Термін доставки">1-2 дні</param>', {"delivery_min_days": 1, "delivery_max_days": 2}),
         ('<param name="Обмін та повернення">14 днів</param>', {"return_text": "14 днів"}),
+        (
+            '<param name="Комплектація">годинник, коробка, гарантійний талон</param>',
+            {"warranty_text": "гарантійний талон"},
+        ),
+        ('<param name="Комплектація">годинник, коробка</param>', {"warranty_text": None}),
     ],
 )
 def test_a_param_reads_the_same_in_every_reader(
