@@ -4,6 +4,7 @@ before anything is queued. Used by the API and by the web page alike."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -11,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -21,7 +23,7 @@ from feedaudit import profiles
 from feedaudit.feeds.source import is_url
 from feedaudit.section import describe_validation_error
 from feedaudit.service.addresses import refusal
-from feedaudit.service.models import AuditRequest
+from feedaudit.service.models import MAX_BATCH, AuditRequest
 from feedaudit.service.settings import ServiceSettings
 
 RAW_TYPES = frozenset(
@@ -35,6 +37,7 @@ RAW_TYPES = frozenset(
     }
 )
 JSON_LIMIT = 64 * 1024
+BATCH_JSON_LIMIT = 16 * 1024**2  # MAX_BATCH items of long URLs and webhooks fit
 MULTIPART_OVERHEAD = 64 * 1024
 DRAIN_LIMIT = 64 * 1024**2  # what is read and dropped past the cap, so the client can read the 413
 CHUNK = 256 * 1024
@@ -100,14 +103,7 @@ async def read_submission(
             asked = AuditRequest.model_validate_json(body)
         except ValidationError as exc:
             raise IntakeError(422, describe_validation_error(exc)) from exc
-        submission = Submission("url", asked.url, asked.url, shop=asked.shop)
-        submission.options = {
-            "profile": asked.profile,
-            "select": asked.select,
-            "ignore": asked.ignore,
-            "inventory": asked.inventory,
-        }
-        submission.webhook_url, submission.webhook_secret = asked.webhook_url, asked.webhook_secret
+        submission = _from_request(asked)
     elif media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         submission = await _from_form(request, settings)
     elif media in RAW_TYPES:
@@ -133,6 +129,51 @@ async def read_submission(
             "or the feed itself as application/xml or application/gzip",
         )
     check(submission, settings)
+    return submission
+
+
+def _from_request(asked: AuditRequest) -> Submission:
+    submission = Submission("url", asked.url, asked.url, shop=asked.shop)
+    submission.options = {
+        "profile": asked.profile,
+        "select": asked.select,
+        "ignore": asked.ignore,
+        "inventory": asked.inventory,
+    }
+    submission.webhook_url, submission.webhook_secret = asked.webhook_url, asked.webhook_secret
+    return submission
+
+
+async def read_batch_body(request: Request) -> list[Any]:
+    """The items of a batch submission, still unchecked: IntakeError (the whole batch refused) for a body
+    that is not JSON, not `{"audits": [...]}`, empty, or of more than MAX_BATCH items."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise IntakeError(415, 'send application/json: {"audits": [{"url": …}, …]}')
+    body = await capped(request, BATCH_JSON_LIMIT, IntakeError(413, "the JSON body is too large")).body()
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IntakeError(422, f"the body is not JSON: {exc}") from exc
+    if not isinstance(document, dict) or set(document) != {"audits"} or not isinstance(document["audits"], list):
+        raise IntakeError(422, 'the body is {"audits": [...]}: a list of audits, each as POST /api/v1/audits takes it')
+    items: list[Any] = document["audits"]
+    if not items:
+        raise IntakeError(422, "audits: the batch is empty")
+    if len(items) > MAX_BATCH:
+        raise IntakeError(422, f"audits: at most {MAX_BATCH} in a batch, not {len(items)}; send several batches")
+    return items
+
+
+def batch_submission(item: Any, settings: ServiceSettings, refusals: dict[tuple[str, ...], str | None]) -> Submission:
+    """One item of a batch as a checked submission, or IntakeError (422) for that item alone. `refusals`
+    keeps the address guard's answer per host within the batch (many feeds of a batch share a host)."""
+    try:
+        asked = AuditRequest.model_validate(item)
+    except ValidationError as exc:
+        raise IntakeError(422, describe_validation_error(exc)) from exc
+    submission = _from_request(asked)
+    check(submission, settings, refusals)
     return submission
 
 
@@ -167,13 +208,15 @@ async def _from_form(request: Request, settings: ServiceSettings) -> Submission:
     return submission
 
 
-def check(submission: Submission, settings: ServiceSettings) -> None:
+def check(
+    submission: Submission, settings: ServiceSettings, refusals: dict[tuple[str, ...], str | None] | None = None
+) -> None:
     """Refuse what would only fail later: bad URLs and addresses, unknown profiles and inventories."""
     options = submission.options
     if submission.kind == "url":
         if not is_url(submission.source):
             raise IntakeError(422, "url: only http:// and https:// feed URLs can be fetched")
-        refused = refusal(submission.source, settings.allow_private)
+        refused = _refusal(submission.source, settings, refusals)
         if refused is not None:
             raise IntakeError(422, f"url: {refused}")
     profile = options.get("profile")
@@ -188,13 +231,27 @@ def check(submission: Submission, settings: ServiceSettings) -> None:
     if submission.webhook_url is not None:
         if not is_url(submission.webhook_url):
             raise IntakeError(422, "webhook_url: only http:// and https:// URLs")
-        refused = refusal(submission.webhook_url, settings.allow_private)
+        refused = _refusal(submission.webhook_url, settings, refusals)
         if refused is not None:
             raise IntakeError(422, f"webhook_url: {refused}")
         if len(submission.webhook_secret or "") < 16:
             raise IntakeError(422, "webhook_secret: at least 16 characters")
     if submission.shop is not None and not SHOP_NAME.match(submission.shop):
         raise IntakeError(422, "shop: letters, digits, '.', '_' and '-', at most 64")
+
+
+def _refusal(url: str, settings: ServiceSettings, known: dict[tuple[str, ...], str | None] | None) -> str | None:
+    """The address guard's answer for `url`, once per scheme, host and port in `known`."""
+    if known is None:
+        return refusal(url, settings.allow_private)
+    try:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "", str(parts.port))
+    except ValueError:
+        return refusal(url, settings.allow_private)
+    if key not in known:
+        known[key] = refusal(url, settings.allow_private)
+    return known[key]
 
 
 def _codes(values: list[str]) -> list[str] | None:
