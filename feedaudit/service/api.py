@@ -16,12 +16,21 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from feedaudit._version import __version__
 from feedaudit.report.json import finding_record
 from feedaudit.report.safe import json_text
-from feedaudit.service.intake import IntakeError, Submission, batch_submission, read_batch_body, read_submission
+from feedaudit.service.intake import (
+    BatchBody,
+    IntakeError,
+    Submission,
+    batch_submission,
+    read_batch,
+    read_submission,
+    store_file,
+)
 from feedaudit.service.models import (
     MAX_BATCH,
     AuditList,
     AuditRequest,
     AuditView,
+    BatchAuditRequest,
     BatchItem,
     BatchSubmitted,
     BatchView,
@@ -320,31 +329,50 @@ async def get_delta(request: Request, audit_id: AuditId, token: TokenDep, wait: 
 
 BatchId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The batch's id.")]
 
+_BATCH_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["audits"],
+    "properties": {
+        "audits": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_BATCH,
+            "items": BatchAuditRequest.model_json_schema(),
+            "description": (
+                f"At most {MAX_BATCH} feeds, each as `POST /api/v1/audits` takes a feed URL as JSON (`shop` names "
+                "the shop of each, with an admin token), or `file` instead of `url` in a multipart batch."
+            ),
+        }
+    },
+}
 BATCH_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {
+            "application/json": {"schema": _BATCH_SCHEMA},
+            "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "additionalProperties": False,
                     "required": ["audits"],
                     "properties": {
                         "audits": {
+                            "type": "string",
+                            "description": 'The batch as JSON, `{"audits": [...]}`; an item names its file by `file`.',
+                        },
+                        "feed": {
                             "type": "array",
-                            "minItems": 1,
-                            "maxItems": MAX_BATCH,
-                            "items": AuditRequest.model_json_schema(),
-                            "description": (
-                                f"At most {MAX_BATCH} feed URLs, each as `POST /api/v1/audits` takes it as JSON; "
-                                "`shop` names the shop of each (admin tokens)."
-                            ),
-                        }
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "The files (plain, gzip or zip), each with its own file name.",
+                        },
                     },
                 }
-            }
+            },
         },
-        "description": "Feed URLs to audit, each its own audit.",
+        "description": (
+            "Feeds to audit, each its own audit: feed URLs as JSON; or, with files, multipart/form-data with the "
+            "batch as the field `audits` and the files as `feed` parts (all of them under the upload cap)."
+        ),
     }
 }
 
@@ -358,51 +386,62 @@ def _refused(index: int, item: Any, status: int, detail: str) -> dict[str, Any]:
     }
 
 
-def _queue_batch(service: Any, items: list[Any], token: Token) -> tuple[Batch, list[dict[str, Any]], list[NewAudit]]:
+def _queue_batch(service: Any, body: BatchBody, token: Token) -> tuple[Batch, list[dict[str, Any]], list[NewAudit]]:
     """Check every item (the refused ones answered with their reason) and queue the others, all or none
-    (in a thread: the address guard resolves host names, and the queue is written)."""
+    (in a thread: the address guard resolves host names, files are copied, and the queue is written)."""
     settings: ServiceSettings = service.settings
     refusals: dict[tuple[str, ...], str | None] = {}
     accepted: list[tuple[int, NewAudit]] = []
     refused: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        try:
-            submission = batch_submission(item, settings, refusals)
-        except IntakeError as exc:
-            refused.append(_refused(index, item, exc.status, exc.detail))
-            continue
-        if not token.admin and submission.shop not in (None, token.shop):
-            refused.append(_refused(index, item, 403, "a shop's token submits for its own shop only"))
-            continue
-        shop = (submission.shop or token.shop) if token.admin else token.shop
-        new = NewAudit(
-            shop,
-            token.id,
-            submission.kind,
-            submission.source,
-            submission.name,
-            submission.options,
-            submission.webhook_url,
-            submission.webhook_secret,
-            id=submission.id,
+    stored: list[Submission] = []
+    try:
+        for index, item in enumerate(body.items):
+            try:
+                submission = batch_submission(item, settings, refusals, body.files)
+                if not token.admin and submission.shop not in (None, token.shop):
+                    raise IntakeError(403, "a shop's token submits for its own shop only")
+                if submission.kind == "upload":
+                    submission.source = str(store_file(body.files[submission.name], settings, submission.id))
+                    stored.append(submission)
+            except IntakeError as exc:
+                refused.append(_refused(index, item, exc.status, exc.detail))
+                continue
+            accepted.append((index, _new_audit(submission, token)))
+        new_audits = [new for _index, new in accepted]
+        batch = service.store.submit_batch(
+            new_audits,
+            batch_id=uuid.uuid4().hex,
+            shop=token.shop,
+            token_id=token.id,
+            size=len(body.items),
+            refused=refused,
+            max_active=token.max_active,
+            queue_limit=settings.queue_limit,
         )
-        accepted.append((index, new))
-    new_audits = [new for _index, new in accepted]
-    batch = service.store.submit_batch(
-        new_audits,
-        batch_id=uuid.uuid4().hex,
-        shop=token.shop,
-        token_id=token.id,
-        size=len(items),
-        refused=refused,
-        max_active=token.max_active,
-        queue_limit=settings.queue_limit,
-    )
+    except BaseException:
+        for submission in stored:
+            _drop_upload(submission)
+        raise
     answers: list[dict[str, Any]] = [
         {"index": index, "id": new.id, "shop": new.shop, "error": None} for index, new in accepted
     ]
     answers = sorted(answers + refused, key=lambda answer: int(answer["index"]))
     return batch, answers, new_audits
+
+
+def _new_audit(submission: Submission, token: Token) -> NewAudit:
+    shop = (submission.shop or token.shop) if token.admin else token.shop
+    return NewAudit(
+        shop,
+        token.id,
+        submission.kind,
+        submission.source,
+        submission.name,
+        submission.options,
+        submission.webhook_url,
+        submission.webhook_secret,
+        id=submission.id,
+    )
 
 
 @router.post(
@@ -413,8 +452,8 @@ def _queue_batch(service: Any, items: list[Any], token: Token) -> tuple[Batch, l
     openapi_extra=BATCH_BODY,
     responses={
         401: ERRORS[401],
-        413: {"model": Problem, "description": "The JSON body is too large."},
-        415: {"model": Problem, "description": "Not application/json."},
+        413: {"model": Problem, "description": "The body is too large (the files: past the upload cap)."},
+        415: {"model": Problem, "description": "Neither application/json nor multipart/form-data."},
         422: {"model": Problem, "description": f"Not a list of 1 to {MAX_BATCH} audits: nothing was queued."},
         429: {
             "model": Problem,
@@ -428,19 +467,20 @@ def _queue_batch(service: Any, items: list[Any], token: Token) -> tuple[Batch, l
     },
 )
 async def submit_batch(request: Request, response: Response, token: TokenDep) -> BatchSubmitted:
-    """Queue many audits of feed URLs in one request: each item is an audit of its own (its own id,
-    status, report, delta and webhook), for the token's shop or, with an admin token, for the shop it
-    names. An item that is refused (a URL the address guard refuses, a bad option, another shop's with a
-    shop's token) is answered with its reason and the others are queued; the batch is queued whole or
-    not at all when the queue or the token's concurrency has no room for all of it."""
+    """Queue many audits in one request (feed URLs, or files in a multipart batch): each item is an audit
+    of its own (its own id, status, report, delta and webhook), for the token's shop or, with an admin
+    token, for the shop it names. An item that is refused (a URL the address guard refuses, a bad
+    option, another shop's with a shop's token) is answered with its reason and the others are queued;
+    the batch is queued whole or not at all when the queue or the token's concurrency has no room for
+    all of it."""
     service = _service(request)
     try:
-        items = await read_batch_body(request)
+        body = await read_batch(request, service.settings)
     except IntakeError as exc:
         raise ApiError(exc.status, exc.detail) from None
     settings = service.settings
     try:
-        batch, answers, new_audits = await asyncio.to_thread(_queue_batch, service, items, token)
+        batch, answers, new_audits = await asyncio.to_thread(_queue_batch, service, body, token)
     except BatchQueueFullError as exc:
         raise ApiError(
             503,
@@ -455,6 +495,8 @@ async def submit_batch(request: Request, response: Response, token: TokenDep) ->
             f"has {exc.asked}: nothing was queued",
             {"Retry-After": str(BUSY_RETRY)},
         ) from None
+    finally:
+        await body.close()
     if new_audits:
         service.queued()
     response.headers["Location"] = f"{PREFIX}/batches/{batch.id}"

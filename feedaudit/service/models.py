@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from feedaudit.report.json import FindingModel, finding_record
 from feedaudit.service.results import FORMATS, unpack_findings
@@ -35,12 +35,30 @@ class AuditRequest(BaseModel):
 MAX_BATCH = 1000  # audits in one batch; a larger batch is refused whole (422)
 
 
+class BatchAuditRequest(AuditRequest):
+    """One audit of a batch: a feed URL, or in a multipart batch the file name of one of its `feed` parts."""
+
+    url: str | None = Field(default=None, description="The feed's http(s) URL (or `file`).", max_length=4096)  # type: ignore[assignment]
+    file: str | None = Field(
+        default=None,
+        description="Multipart batches: the file name of the request's `feed` part to audit (or `url`).",
+        max_length=255,
+    )
+
+    @model_validator(mode="after")
+    def _url_or_file(self) -> BatchAuditRequest:
+        if (self.url is None) == (self.file is None):
+            raise ValueError("give either url or file")
+        return self
+
+
 class BatchRequest(BaseModel):
-    """Feed URLs to audit, each its own audit (`application/json`); files are submitted one by one."""
+    """Feeds to audit, each its own audit: `application/json`, or in `multipart/form-data` as the field
+    `audits` with the files as `feed` parts."""
 
     model_config = ConfigDict(extra="forbid")
 
-    audits: list[AuditRequest] = Field(
+    audits: list[BatchAuditRequest] = Field(
         min_length=1,
         max_length=MAX_BATCH,
         description=f"At most {MAX_BATCH}, each as `POST /api/v1/audits` takes it; `shop` for admin tokens.",

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.loopback import Route, serve
+from tests.service.conftest import UPLOAD_CAP
 from tests.service.receivers import held_feed, webhook_receiver
 from tests.service.server import Server, make_token, running, wait_done
 from tests.service.test_api import V1
@@ -240,6 +241,85 @@ def test_the_batch_report_waits_for_every_audit(server: Server) -> None:
         report = client.get(f"{API}/batches/{batch_id}/report/jsonl", params={"wait": 30})
         assert report.status_code == 200, report.text
         assert [json.loads(line)["code"] for line in report.text.splitlines()] == ["PH002"]
+
+
+def test_a_multipart_batch_of_files(server: Server, fixture_feed: Path) -> None:
+    admin = make_token(server.data_dir, "batch-files", "--admin")
+    uploads = server.data_dir / "uploads"
+    before = sorted(uploads.glob("*"))
+    feed = fixture_feed.read_bytes()
+    items = [
+        {"file": "prom.xml", "shop": "files-a"},
+        {"file": "small.xml", "shop": "files-b", "select": ["PH"]},
+        {"file": "prom.xml", "shop": "files-b", "select": ["PH"]},
+        {"file": "missing.xml", "shop": "files-b"},
+        {"url": "ftp://example.com/f.xml", "shop": "files-b"},
+        {"shop": "files-b"},
+    ]
+    files = [("feed", ("prom.xml", feed, "application/xml")), ("feed", ("small.xml", _feed(2), "application/xml"))]
+    with server.client(admin) as client:
+        answer = client.post(f"{API}/batches", data={"audits": json.dumps({"audits": items})}, files=files)
+        assert answer.status_code == 202, answer.text
+        submitted = answer.json()
+        assert (submitted["accepted"], submitted["refused"]) == (3, 3)
+        errors = [item["error"] for item in submitted["items"]]
+        assert errors[:3] == [None, None, None]
+        assert errors[3] == {
+            "status": 422,
+            "detail": "file: no file 'missing.xml' in this request (send it as a part named feed)",
+        }
+        assert errors[4]["detail"].startswith("url: only http")
+        assert "give either url or file" in errors[5]["detail"]
+        batch = _finished(client, submitted["id"])
+        assert [(a["kind"], a["feed"], a["shop"]) for a in batch["audits"]] == [
+            ("upload", "prom.xml", "files-a"),
+            ("upload", "small.xml", "files-b"),
+            ("upload", "prom.xml", "files-b"),
+        ]
+        first, second, third = batch["audits"]
+        assert first["summary"]["findings"] == 9
+        assert second["summary"]["by_code"] == {"PH002": 2}
+        alone = client.get(f"{API}/audits/{third['id']}/report/jsonl").text.splitlines()
+        lines = client.get(f"{API}/batches/{submitted['id']}/report/jsonl").text.splitlines()
+        assert len(lines) == 9 + 2 + len(alone)
+        assert [json.loads(line)["source"] for line in lines][-len(alone) :] == ["prom.xml"] * len(alone)
+        # the whole batch is refused: files no item names, two files of one name, JSON without its field
+        cases = [
+            client.post(f"{API}/batches", data={"audits": json.dumps({"audits": items[:1]})}, files=files),
+            client.post(
+                f"{API}/batches",
+                data={"audits": json.dumps({"audits": items[:1]})},
+                files=[files[0], ("feed", ("prom.xml", b"<x/>", "application/xml"))],
+            ),
+            client.post(f"{API}/batches", files=files),
+            client.post(f"{API}/batches", json={"audits": items[:1]}),
+        ]
+        assert [c.status_code for c in cases] == [422, 422, 422, 202]
+        assert cases[0].json()["detail"] == "feed: no item names the file 'small.xml'"
+        assert cases[3].json()["items"][0]["error"]["detail"].startswith("file: no file 'prom.xml'")
+        too_big = client.post(
+            f"{API}/batches",
+            data={"audits": json.dumps({"audits": [{"file": "big.xml"}]})},
+            files=[("feed", ("big.xml", b"x" * (UPLOAD_CAP + 70000 + 16 * 1024**2), "application/xml"))],
+        )
+        assert too_big.status_code == 413
+    # every stored file was dropped once its audit finished
+    assert sorted(uploads.glob("*")) == before
+
+
+def test_a_refused_batch_of_files_leaves_no_file(tmp_path: Path, fixture_feed: Path) -> None:
+    data_dir = tmp_path / "service"
+    with running(data_dir, "--queue-limit", "1") as small:
+        admin = make_token(data_dir, "batch-full", "--admin")
+        with small.client(admin) as client:
+            items = [{"file": "prom.xml", "shop": "a"}, {"file": "prom.xml", "shop": "b"}]
+            answer = client.post(
+                f"{API}/batches",
+                data={"audits": json.dumps({"audits": items})},
+                files=[("feed", ("prom.xml", fixture_feed.read_bytes(), "application/xml"))],
+            )
+            assert answer.status_code == 503, answer.text
+    assert sorted((data_dir / "uploads").glob("*")) == []
 
 
 def test_the_openapi_document_describes_batches(server: Server) -> None:
