@@ -483,6 +483,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{service} / {cli} {medians[service].seconds / medians[cli].seconds:.2f}x" for service, cli, _ in PAIRS
         )
     )
+    lines.append(
+        "ratio wall by run  "
+        + "; ".join(
+            f"{service} / {cli} "
+            + ", ".join(
+                f"{mine.seconds / theirs.seconds:.2f}x" for mine, theirs in zip(runs[service], runs[cli], strict=True)
+            )
+            for service, cli, _ in PAIRS
+        )
+        + " (each run's own pair)"
+    )
     if psutil is not None:
         for mode in MODES:
             cpu = medians[mode].cpu
