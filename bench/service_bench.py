@@ -570,14 +570,15 @@ def write_results(command: str, figures: str, reading: str) -> None:
     section = (
         f"{SECTION}\n\n"
         "What is measured: small feeds audited through `feedaudit serve` against the same feeds through\n"
-        "`feedaudit check --feeds-from --jobs N`, in the same run, two ways: per audit (each feed uploaded as the\n"
-        "request body, each JSON Lines report fetched: two requests an audit), against the command line reading\n"
-        "the files; and in batches (the feeds' URLs, served by a loopback HTTP server, submitted with\n"
-        "`POST /api/v1/batches`, the findings of each batch collected with one request), against the command line\n"
-        "fetching the same URLs. Either way the audits are queued in SQLite, audited in the audit processes and\n"
-        "recorded in the findings history; see the docstring of `bench/service_bench.py`. Latency is from\n"
-        "accepted to done: all feeds are submitted at once, so it is mostly time spent waiting in the queue.\n"
-        "The wall times move with the load of the machine; the CPU seconds much less.\n\n"
+        "`feedaudit check --feeds-from --jobs N`, in the same run, three ways: per audit (each feed uploaded as\n"
+        "the request body, each JSON Lines report fetched: two requests an audit) and in batches of files\n"
+        "(`POST /api/v1/batches` as multipart, the findings of each batch collected with one request), both\n"
+        "against the command line reading the files; and in batches of the feeds' URLs, served by a loopback\n"
+        "HTTP server, against the command line fetching the same URLs. Every way the audits are queued in\n"
+        "SQLite, audited in the audit processes and recorded in the findings history; see the docstring of\n"
+        "`bench/service_bench.py`. Latency is from accepted to done: all feeds are submitted at once, so it is\n"
+        "mostly time spent waiting in the queue. The wall times move with the load of the machine (see each\n"
+        "run's own ratio); the CPU seconds much less.\n\n"
         + (f"{reading}\n\n" if reading else "")
         + 'With larger feeds the service\'s share shrinks (see "Service, larger feeds"); where the server\n'
         'process\'s time goes is in "Service, where the time goes".\n\n'
