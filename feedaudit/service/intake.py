@@ -186,7 +186,7 @@ async def read_batch(request: Request, settings: ServiceSettings) -> BatchBody:
             if name in batch.files:
                 raise IntakeError(422, f"feed: two files named {name!r}; file names are what items name")
             batch.files[name] = upload.file
-        named = {item.get("file") for item in batch.items if isinstance(item, dict)}
+        named = {item["file"] for item in batch.items if isinstance(item, dict) and isinstance(item.get("file"), str)}
         unnamed = sorted(set(batch.files) - named)
         if unnamed:
             raise IntakeError(422, f"feed: no item names the file {unnamed[0]!r}")
