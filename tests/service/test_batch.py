@@ -293,8 +293,15 @@ def test_a_multipart_batch_of_files(server: Server, fixture_feed: Path) -> None:
             ),
             client.post(f"{API}/batches", files=files),
             client.post(f"{API}/batches", json={"audits": items[:1]}),
+            client.post(
+                f"{API}/batches",
+                data={"audits": json.dumps({"audits": [*items[:2], {"file": ["prom.xml"]}]})},
+                files=files,
+            ),
         ]
-        assert [c.status_code for c in cases] == [422, 422, 422, 202]
+        assert [c.status_code for c in cases] == [422, 422, 422, 202, 202]
+        assert [i["error"] is None for i in cases[4].json()["items"]] == [True, True, False]
+        _finished(client, cases[4].json()["id"])
         assert cases[0].json()["detail"] == "feed: no item names the file 'small.xml'"
         assert cases[3].json()["items"][0]["error"]["detail"].startswith("file: no file 'prom.xml'")
         too_big = client.post(
