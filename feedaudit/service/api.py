@@ -413,6 +413,7 @@ def _queue_batch(service: Any, body: BatchBody, token: Token) -> tuple[Batch, li
             batch_id=uuid.uuid4().hex,
             shop=token.shop,
             token_id=token.id,
+            admin=token.admin,
             size=len(body.items),
             refused=refused,
             max_active=token.max_active,

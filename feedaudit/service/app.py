@@ -115,7 +115,7 @@ class Service:
                 self.completions.forget(audit_id, waiter)
 
     def visible_batch(self, batch_id: str, token: Token) -> Batch | None:
-        """The batch if this token may see it (a shop's token: the batches its shop submitted)."""
+        """The batch if this token may see it (a shop's token: the batches its shop's tokens submitted)."""
         return self.store.batch(batch_id, None if token.admin else token.shop)
 
     async def wait_for_batch(self, batch_id: str, token: Token, seconds: float) -> Batch | None:

@@ -83,6 +83,7 @@ batches = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("shop", sa.String(64), nullable=False),  # the shop of the token that submitted it
     sa.Column("token_id", sa.String(16), nullable=False),
+    sa.Column("admin", sa.Boolean, nullable=False),  # submitted with an admin token: its audits may be of any shop
     sa.Column("submitted_at", sa.DateTime, nullable=False),
     sa.Column("size", sa.Integer, nullable=False),  # items asked for, accepted or refused
     sa.Column("refused", sa.Text, nullable=False),  # JSON: [{index, status, detail}] of the items refused
@@ -189,6 +190,7 @@ class Batch:
     id: str
     shop: str
     token_id: str
+    admin: bool
     submitted_at: datetime
     size: int
     refused: list[dict[str, Any]]
@@ -453,6 +455,7 @@ class JobStore:
         batch_id: str,
         shop: str,
         token_id: str,
+        admin: bool,
         size: int,
         refused: list[dict[str, Any]],
         max_active: int,
@@ -494,6 +497,7 @@ class JobStore:
                     "id": batch_id,
                     "shop": shop,
                     "token_id": token_id,
+                    "admin": admin,
                     "submitted_at": now,
                     "size": size,
                     "refused": json.dumps(refused),
@@ -505,17 +509,25 @@ class JobStore:
                     _INSERT_BATCH_AUDIT,
                     [{"batch_id": batch_id, "position": index, "audit_id": item.id} for index, item in enumerate(new)],
                 )
-        return Batch(batch_id, shop, token_id, now, size, refused, [item.id for item in new])
+        return Batch(batch_id, shop, token_id, admin, now, size, refused, [item.id for item in new])
 
     def batch(self, batch_id: str, shop: str | None = None) -> Batch | None:
-        """The batch, or None when there is none of that id (submitted by a token of `shop`, when given)."""
+        """The batch, or None when there is none of that id (when `shop` is given: submitted by a shop's
+        token of that shop; an admin token's batch may hold other shops' audits)."""
         with self._read() as conn:
             row = conn.execute(_BATCH_BY_ID, {"p_id": batch_id}).mappings().first()
-            if row is None or (shop is not None and row["shop"] != shop):
+            if row is None or (shop is not None and (row["shop"] != shop or row["admin"])):
                 return None
             ids = list(conn.execute(_BATCH_AUDIT_IDS, {"p_id": batch_id}).scalars())
         return Batch(
-            row["id"], row["shop"], row["token_id"], row["submitted_at"], row["size"], json.loads(row["refused"]), ids
+            row["id"],
+            row["shop"],
+            row["token_id"],
+            bool(row["admin"]),
+            row["submitted_at"],
+            row["size"],
+            json.loads(row["refused"]),
+            ids,
         )
 
     def batch_audits(self, batch_id: str) -> list[Audit]:

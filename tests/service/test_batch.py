@@ -127,6 +127,10 @@ def test_an_admin_batch_for_two_shops_runs_each_audit_once(server: Server, three
         assert client.get(f"{API}/batches/{submitted['id']}/report/jsonl").status_code == 404
     with server.client(shop_b) as client:
         assert client.get(f"{API}/audits/{ids[2]}").status_code == 200
+    # nor does a shop's token of the admin token's own shop: the batch holds other shops' audits
+    with server.client(make_token(server.data_dir, "batch-market")) as client:
+        assert client.get(f"{API}/batches/{submitted['id']}").status_code == 404
+        assert client.get(f"{API}/batches/{submitted['id']}/report/jsonl").status_code == 404
 
 
 def test_a_shops_batch_answers_each_refused_item_and_queues_the_rest(server: Server, three_feeds: Any) -> None:

@@ -72,6 +72,7 @@ def _submit(store: JobStore, new: list[NewAudit], *, batch_id: str = "b" * 32, *
         batch_id=batch_id,
         shop="market",
         token_id="tok",
+        admin=limits.get("admin", 0) == 1,
         size=len(new) + 1,
         refused=[{"index": len(new), "shop": None, "error": {"status": 422, "detail": "bad"}}],
         max_active=limits.get("max_active", 100),
@@ -88,6 +89,9 @@ def test_a_batch_is_queued_in_order_and_claimed_in_order(store: JobStore) -> Non
     assert (batch.shop, batch.size, batch.refused[0]["error"]["status"]) == ("market", 6, 422)
     assert store.batch("b" * 32, "market") is not None
     assert store.batch("b" * 32, "shop-0") is None
+    _submit(store, [], batch_id="c" * 32, admin=1)  # an admin token's: not for a shop's token of its shop
+    assert store.batch("c" * 32, "market") is None
+    assert store.batch("c" * 32) is not None
     assert [audit.id for audit in store.batch_audits("b" * 32)] == batch.audit_ids
     claimed = [store.claim("runner", 30) for _ in range(5)]
     assert [audit.id for audit in claimed if audit is not None] == batch.audit_ids
