@@ -60,6 +60,7 @@ PREFIX = "/api/v1"
 QUEUE_FULL_RETRY = 30
 INLINE_REPORT_FINDINGS = 50  # reports of this many findings at most render in well under a millisecond
 BUSY_RETRY = 5
+INLINE_BATCH_AUDITS = 50  # a batch of this many audits at most is read and shown on the event loop
 BATCH_PAGE = 100  # audits of a batch whose findings are read from the database at a time
 STREAM_CHUNK = 256 * 1024  # the batch report is sent in pieces of about this many characters
 
@@ -533,8 +534,14 @@ async def get_batch(request: Request, batch_id: BatchId, token: TokenDep, wait: 
     """A batch: the status of each of its audits, in the order asked for (`wait`: until all finished)."""
     batch = await _find_batch(request, batch_id, token, wait)
     service = _service(request)
-    audits = await service.read(service.store.batch_audits, batch.id)
-    return batch_view(batch, audits)
+
+    def view() -> BatchView:
+        return batch_view(batch, service.store.batch_audits(batch.id))
+
+    if len(batch.audit_ids) <= INLINE_BATCH_AUDITS:
+        result: BatchView = await service.read(view)
+        return result
+    return await asyncio.to_thread(view)  # a long one off the event loop, in one hand-off
 
 
 @router.get(

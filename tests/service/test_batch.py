@@ -340,3 +340,17 @@ def test_the_openapi_document_describes_batches(server: Server) -> None:
     body = paths["/api/v1/batches"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["audits"]["maxItems"] == MAX_BATCH
     assert set(paths["/api/v1/batches"]["post"]["responses"]) >= {"202", "422", "429", "503"}
+
+
+def test_a_long_batch_is_listed_whole_and_in_order(server: Server, three_feeds: Any) -> None:
+    admin = make_token(server.data_dir, "batch-long", "--admin", "--concurrency", "100")
+    items = [{"url": three_feeds.url("/a1.xml"), "shop": f"long-{n:02d}", "select": ["PH"]} for n in range(60)]
+    with server.client(admin) as client:
+        submitted = client.post(f"{API}/batches", json={"audits": items}).json()
+        assert submitted["accepted"] == 60
+        batch = _finished(client, submitted["id"])
+        assert [a["shop"] for a in batch["audits"]] == [f"long-{n:02d}" for n in range(60)]
+        assert batch["counts"]["done"] == 60
+        lines = client.get(f"{API}/batches/{submitted['id']}/report/jsonl").text.splitlines()
+        assert [json.loads(line)["shop"] for line in lines] == [f"long-{n:02d}" for n in range(60)]
+    assert len(three_feeds.requests) == 60
