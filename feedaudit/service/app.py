@@ -18,7 +18,7 @@ from feedaudit._version import __version__
 from feedaudit.service.limits import RateLimiter
 from feedaudit.service.runner import Runner
 from feedaudit.service.settings import ServiceSettings
-from feedaudit.service.store import Audit, JobStore, Token
+from feedaudit.service.store import Audit, Batch, JobStore, Token
 
 API_DESCRIPTION = """Audit product feeds over HTTP. Every call but `/health` needs `Authorization: Bearer TOKEN`
 (tokens are made with `feedaudit serve token create`). A shop's token sees only that shop's audits;
@@ -113,6 +113,39 @@ class Service:
                 await asyncio.wait({waiter}, timeout=min(left, recheck))
             finally:
                 self.completions.forget(audit_id, waiter)
+
+    def visible_batch(self, batch_id: str, token: Token) -> Batch | None:
+        """The batch if this token may see it (a shop's token: the batches its shop's tokens submitted)."""
+        return self.store.batch(batch_id, None if token.admin else token.shop)
+
+    async def wait_for_batch(self, batch_id: str, token: Token, seconds: float) -> Batch | None:
+        """The batch, once all its audits finished or after `seconds` (at most 60), whichever comes first.
+
+        Audits run in the order of the batch, so it waits for the last one not finished (and reads the
+        statuses again when that one finishes, or every recheck interval)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(max(seconds, 0.0), 60.0)
+        recheck = RECHECK_LOCAL if self.runner is not None else RECHECK_REMOTE
+        batch = await self.read(self.visible_batch, batch_id, token)
+        if batch is None:
+            return None
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                return batch
+            statuses = await self.read(self.store.batch_statuses, batch_id)
+            active = [audit_id for audit_id, status in statuses if status not in ("done", "failed")]
+            if not active:
+                return batch
+            last = active[-1]
+            waiter = self.completions.watch(last)
+            try:
+                # read again once watched: it may have finished in between, and would wake nobody
+                audit = await self.read(self.store.get, last)
+                if audit is not None and audit.status not in ("done", "failed"):
+                    await asyncio.wait({waiter}, timeout=min(left, recheck))
+            finally:
+                self.completions.forget(last, waiter)
 
     def queued(self) -> None:
         if self.runner is not None:

@@ -4,16 +4,19 @@ before anything is queued. Used by the API and by the web page alike."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
@@ -21,7 +24,7 @@ from feedaudit import profiles
 from feedaudit.feeds.source import is_url
 from feedaudit.section import describe_validation_error
 from feedaudit.service.addresses import refusal
-from feedaudit.service.models import AuditRequest
+from feedaudit.service.models import MAX_BATCH, AuditRequest, BatchAuditRequest
 from feedaudit.service.settings import ServiceSettings
 
 RAW_TYPES = frozenset(
@@ -35,6 +38,7 @@ RAW_TYPES = frozenset(
     }
 )
 JSON_LIMIT = 64 * 1024
+BATCH_JSON_LIMIT = 16 * 1024**2  # MAX_BATCH items of long URLs and webhooks fit
 MULTIPART_OVERHEAD = 64 * 1024
 DRAIN_LIMIT = 64 * 1024**2  # what is read and dropped past the cap, so the client can read the 413
 CHUNK = 256 * 1024
@@ -100,14 +104,7 @@ async def read_submission(
             asked = AuditRequest.model_validate_json(body)
         except ValidationError as exc:
             raise IntakeError(422, describe_validation_error(exc)) from exc
-        submission = Submission("url", asked.url, asked.url, shop=asked.shop)
-        submission.options = {
-            "profile": asked.profile,
-            "select": asked.select,
-            "ignore": asked.ignore,
-            "inventory": asked.inventory,
-        }
-        submission.webhook_url, submission.webhook_secret = asked.webhook_url, asked.webhook_secret
+        submission = _from_request(asked)
     elif media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         submission = await _from_form(request, settings)
     elif media in RAW_TYPES:
@@ -134,6 +131,125 @@ async def read_submission(
         )
     check(submission, settings)
     return submission
+
+
+def _from_request(asked: AuditRequest) -> Submission:
+    submission = Submission("url", asked.url, asked.url, shop=asked.shop)
+    submission.options = {
+        "profile": asked.profile,
+        "select": asked.select,
+        "ignore": asked.ignore,
+        "inventory": asked.inventory,
+    }
+    submission.webhook_url, submission.webhook_secret = asked.webhook_url, asked.webhook_secret
+    return submission
+
+
+@dataclass(slots=True)
+class BatchBody:
+    """A batch as it arrived: its items, still unchecked, and in a multipart batch its files by name."""
+
+    items: list[Any]
+    files: dict[str, IO[bytes]] = field(default_factory=dict)
+    form: FormData | None = None
+
+    async def close(self) -> None:
+        if self.form is not None:
+            await self.form.close()
+
+
+async def read_batch(request: Request, settings: ServiceSettings) -> BatchBody:
+    """A batch submission: `{"audits": [...]}` as the JSON body, or as the multipart field `audits` with
+    the files as `feed` parts (all of them under the upload cap together). IntakeError (the whole batch
+    refused) for a body that is not that, empty, of more than MAX_BATCH items, or with two files of one
+    name or a file no item names."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json":
+        body = await capped(request, BATCH_JSON_LIMIT, IntakeError(413, "the JSON body is too large")).body()
+        return BatchBody(_batch_items(body))
+    if media != "multipart/form-data":
+        raise IntakeError(
+            415, 'send application/json, {"audits": [{"url": …}, …]}, or multipart/form-data with the files'
+        )
+    limited = capped(request, settings.max_upload_bytes + MULTIPART_OVERHEAD + BATCH_JSON_LIMIT, too_large(settings))
+    form = await limited.form(max_files=MAX_BATCH, max_fields=1, max_part_size=BATCH_JSON_LIMIT)
+    batch = BatchBody([], form=form)
+    try:
+        asked = form.get("audits")
+        if not isinstance(asked, str):
+            raise IntakeError(422, 'a multipart batch has a field "audits": {"audits": [...]} as JSON')
+        batch.items = _batch_items(asked.encode("utf-8"))
+        for upload in form.getlist("feed"):
+            if not isinstance(upload, UploadFile):
+                raise IntakeError(422, "feed: a file part")
+            name = _file_name(upload.filename)
+            if name in batch.files:
+                raise IntakeError(422, f"feed: two files named {name!r}; file names are what items name")
+            batch.files[name] = upload.file
+        named = {item["file"] for item in batch.items if isinstance(item, dict) and isinstance(item.get("file"), str)}
+        unnamed = sorted(set(batch.files) - named)
+        if unnamed:
+            raise IntakeError(422, f"feed: no item names the file {unnamed[0]!r}")
+    except BaseException:
+        await batch.close()
+        raise
+    return batch
+
+
+def _batch_items(body: bytes) -> list[Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IntakeError(422, f"the body is not JSON: {exc}") from exc
+    if not isinstance(document, dict) or set(document) != {"audits"} or not isinstance(document["audits"], list):
+        raise IntakeError(422, 'the body is {"audits": [...]}: a list of audits, each as POST /api/v1/audits takes it')
+    items: list[Any] = document["audits"]
+    if not items:
+        raise IntakeError(422, "audits: the batch is empty")
+    if len(items) > MAX_BATCH:
+        raise IntakeError(422, f"audits: at most {MAX_BATCH} in a batch, not {len(items)}; send several batches")
+    return items
+
+
+def batch_submission(
+    item: Any, settings: ServiceSettings, refusals: dict[tuple[str, ...], str | None], files: dict[str, IO[bytes]]
+) -> Submission:
+    """One item of a batch as a checked submission (a file's not yet stored: `store_file`), or IntakeError
+    (422) for that item alone. `refusals` keeps the address guard's answer per host within the batch (many
+    feeds of a batch share a host)."""
+    try:
+        asked = BatchAuditRequest.model_validate(item)
+    except ValidationError as exc:
+        raise IntakeError(422, describe_validation_error(exc)) from exc
+    options = {"profile": asked.profile, "select": asked.select, "ignore": asked.ignore, "inventory": asked.inventory}
+    if asked.file is not None:
+        if asked.file not in files:
+            raise IntakeError(422, f"file: no file {asked.file!r} in this request (send it as a part named feed)")
+        submission = Submission("upload", "", asked.file, options, shop=asked.shop)
+    else:
+        assert asked.url is not None
+        submission = Submission("url", asked.url, asked.url, options, shop=asked.shop)
+    submission.webhook_url, submission.webhook_secret = asked.webhook_url, asked.webhook_secret
+    check(submission, settings, refusals)
+    return submission
+
+
+def store_file(data: IO[bytes], settings: ServiceSettings, audit_id: str) -> Path:
+    """A batch's file, copied to the uploads directory for one audit (the same file may serve several);
+    IntakeError (422) when it is empty."""
+    target = _upload_path(settings, audit_id)
+    data.seek(0)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            shutil.copyfileobj(data, out, CHUNK)
+            if out.tell() == 0:
+                raise IntakeError(422, "file: the file is empty")
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
 
 
 async def _from_form(request: Request, settings: ServiceSettings) -> Submission:
@@ -167,13 +283,15 @@ async def _from_form(request: Request, settings: ServiceSettings) -> Submission:
     return submission
 
 
-def check(submission: Submission, settings: ServiceSettings) -> None:
+def check(
+    submission: Submission, settings: ServiceSettings, refusals: dict[tuple[str, ...], str | None] | None = None
+) -> None:
     """Refuse what would only fail later: bad URLs and addresses, unknown profiles and inventories."""
     options = submission.options
     if submission.kind == "url":
         if not is_url(submission.source):
             raise IntakeError(422, "url: only http:// and https:// feed URLs can be fetched")
-        refused = refusal(submission.source, settings.allow_private)
+        refused = _refusal(submission.source, settings, refusals)
         if refused is not None:
             raise IntakeError(422, f"url: {refused}")
     profile = options.get("profile")
@@ -188,13 +306,27 @@ def check(submission: Submission, settings: ServiceSettings) -> None:
     if submission.webhook_url is not None:
         if not is_url(submission.webhook_url):
             raise IntakeError(422, "webhook_url: only http:// and https:// URLs")
-        refused = refusal(submission.webhook_url, settings.allow_private)
+        refused = _refusal(submission.webhook_url, settings, refusals)
         if refused is not None:
             raise IntakeError(422, f"webhook_url: {refused}")
         if len(submission.webhook_secret or "") < 16:
             raise IntakeError(422, "webhook_secret: at least 16 characters")
     if submission.shop is not None and not SHOP_NAME.match(submission.shop):
         raise IntakeError(422, "shop: letters, digits, '.', '_' and '-', at most 64")
+
+
+def _refusal(url: str, settings: ServiceSettings, known: dict[tuple[str, ...], str | None] | None) -> str | None:
+    """The address guard's answer for `url`, once per scheme, host and port in `known`."""
+    if known is None:
+        return refusal(url, settings.allow_private)
+    try:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "", str(parts.port))
+    except ValueError:
+        return refusal(url, settings.allow_private)
+    if key not in known:
+        known[key] = refusal(url, settings.allow_private)
+    return known[key]
 
 
 def _codes(values: list[str]) -> list[str] | None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from feedaudit.report.json import FindingModel, finding_record
 from feedaudit.service.results import FORMATS, unpack_findings
-from feedaudit.service.store import Audit
+from feedaudit.service.store import Audit, Batch
 
 API = "/api/v1"
 
@@ -30,6 +30,78 @@ class AuditRequest(BaseModel):
         default=None, min_length=16, max_length=256, description="Key of the webhook's HMAC-SHA256 signature."
     )
     shop: str | None = Field(default=None, description="Admin tokens only: the shop the audit is for.")
+
+
+MAX_BATCH = 1000  # audits in one batch; a larger batch is refused whole (422)
+
+
+class BatchAuditRequest(AuditRequest):
+    """One audit of a batch: a feed URL, or in a multipart batch the file name of one of its `feed` parts."""
+
+    url: str | None = Field(default=None, description="The feed's http(s) URL (or `file`).", max_length=4096)  # type: ignore[assignment]
+    file: str | None = Field(
+        default=None,
+        description="Multipart batches: the file name of the request's `feed` part to audit (or `url`).",
+        max_length=255,
+    )
+
+    @model_validator(mode="after")
+    def _url_or_file(self) -> BatchAuditRequest:
+        if (self.url is None) == (self.file is None):
+            raise ValueError("give either url or file")
+        return self
+
+
+class BatchRequest(BaseModel):
+    """Feeds to audit, each its own audit: `application/json`, or in `multipart/form-data` as the field
+    `audits` with the files as `feed` parts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audits: list[BatchAuditRequest] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"At most {MAX_BATCH}, each as `POST /api/v1/audits` takes it; `shop` for admin tokens.",
+    )
+
+
+class ItemError(BaseModel):
+    status: int = Field(description="The status a submission of this item alone would have had: 403 or 422.")
+    detail: str
+
+
+class BatchItem(BaseModel):
+    """One item of a batch, at its index in the request: its audit, or why it was refused."""
+
+    index: int
+    id: str | None = Field(description="The item's audit, when it was queued.")
+    shop: str | None
+    error: ItemError | None
+
+
+class BatchSubmitted(BaseModel):
+    """What a batch submission answers: an item per item asked for, in order."""
+
+    id: str
+    submitted_at: datetime
+    accepted: int
+    refused: int
+    items: list[BatchItem]
+    links: dict[str, str]
+
+
+class BatchView(BaseModel):
+    """A batch: its audits in the order asked for, with their status, and the items refused."""
+
+    id: str
+    shop: str = Field(description="The shop of the token that submitted the batch.")
+    submitted_at: datetime
+    size: int = Field(description="Items asked for, accepted or refused.")
+    counts: dict[str, int] = Field(description="Audits of the batch by status: queued, running, done, failed.")
+    finished: bool = Field(description="Whether every audit of the batch is done or failed.")
+    audits: list[AuditView]
+    refused: list[BatchItem]
+    links: dict[str, str]
 
 
 class AuditOptions(BaseModel):
@@ -139,6 +211,32 @@ def audit_view(audit: Audit) -> AuditView:
         summary=summary,
         error=audit.error,
         links=links,
+    )
+
+
+def batch_links(batch_id: str) -> dict[str, str]:
+    base = f"{API}/batches/{batch_id}"
+    return {"self": base, "report_jsonl": f"{base}/report/jsonl"}
+
+
+def batch_view(batch: Batch, audits: list[Audit]) -> BatchView:
+    views = [audit_view(audit) for audit in audits]
+    counts = dict.fromkeys(("queued", "running", "done", "failed"), 0)
+    for audit in audits:
+        counts[audit.status] += 1
+    return BatchView(
+        id=batch.id,
+        shop=batch.shop,
+        submitted_at=_utc(batch.submitted_at),  # type: ignore[arg-type]
+        size=batch.size,
+        counts=counts,
+        finished=counts["queued"] == counts["running"] == 0,
+        audits=views,
+        refused=[
+            BatchItem(index=item["index"], id=None, shop=item.get("shop"), error=ItemError(**item["error"]))
+            for item in batch.refused
+        ],
+        links=batch_links(batch.id),
     )
 
 

@@ -132,7 +132,8 @@ class Recorder:
         for item in group:
             keyed = item.keyed_source
             findings = item.outcome.findings
-            keyed_findings += [replace(f, source=keyed, fingerprint=_in_shop(keyed, f.fingerprint)) for f in findings]
+            tag = _shop_tag(keyed)
+            keyed_findings += [replace(f, source=keyed, fingerprint=f"{f.fingerprint}@{tag}") for f in findings]
             result = Result(
                 item.audit.id,
                 item.audit.attempt,
@@ -195,11 +196,11 @@ def _delta_record(delta: RunDelta, name: str) -> dict[str, Any]:
     }
 
 
-def _in_shop(keyed_source: str, shown: str) -> str:
-    """A finding's fingerprint in the shared history: the one its report shows (as the command line
-    prints it for a feed of that name), then a tag of the shop's feed, so two shops never share one."""
-    tag = hashlib.sha256(keyed_source.encode("utf-8")).hexdigest()[:16]
-    return f"{shown}@{tag}"
+def _shop_tag(keyed_source: str) -> str:
+    """What follows a finding's fingerprint in the shared history: the one its report shows (as the command
+    line prints it for a feed of that name), then `@` and this tag of the shop's feed, so two shops never
+    share one."""
+    return hashlib.sha256(keyed_source.encode("utf-8")).hexdigest()[:16]
 
 
 def _as_shown(in_shop: str) -> str:

@@ -9,6 +9,7 @@ audits with expired leases back in the queue and send webhooks that a stopped ru
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -34,6 +35,7 @@ from feedaudit.service.work import Job, Outcome, run_job, warm_up
 
 log = logging.getLogger("feedaudit.service")
 IDLE_POLL = 1.0
+CONFIGS_KEPT = 64  # audit configurations kept built (by their options)
 HISTORY_FILE = "history.sqlite"
 
 
@@ -56,6 +58,8 @@ class Runner:
         # twice as many audits in flight as there are workers, so that one audit's bookkeeping (claim,
         # history, result) overlaps another's audit in the pool
         self.slots = 2 * max(1, settings.workers)
+        self._configs: dict[str, str] = {}
+        self._progress_database: str | None = None  # where audits write their progress (set by `start`)
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -72,6 +76,9 @@ class Runner:
             # start every worker now (the first audits would otherwise wait for them), each with the rules loaded
             for started in [self._pool.submit(warm_up) for _ in range(max(1, self.settings.workers))]:
                 started.result()
+        url = self.store_url
+        # progress goes to the service database, but not from cluster workers to a local SQLite file
+        self._progress_database = url if self._client is None or not url.startswith("sqlite") else None
         history = self._history = open_history(self.settings.database_url, self.settings.data_dir, HISTORY_FILE)
         self._recorder = Recorder(self.store, lambda: history)
         self.store.requeue_expired()
@@ -127,7 +134,28 @@ class Runner:
             self._send_webhook(pending)
 
     def _job(self, audit: Audit) -> Job:
-        options = audit.options
+        return Job(
+            audit.id,
+            audit.attempt,
+            audit.source,
+            audit.name,
+            self._config(audit.options),
+            self.settings.allow_private,
+            self._progress_database,
+        )
+
+    def _config(self, options: dict[str, Any]) -> str:
+        """The audit's Settings as JSON: the service's base configuration with the audit's options. Built
+        once per set of options (most audits share one), as building it costs more than the claim."""
+        key = json.dumps(options, sort_keys=True)
+        config = self._configs.get(key)
+        if config is None:
+            if len(self._configs) >= CONFIGS_KEPT:
+                self._configs.clear()
+            config = self._configs[key] = self._build_config(options)
+        return config
+
+    def _build_config(self, options: dict[str, Any]) -> str:
         inventory = options.get("inventory")
         settings = override(
             self.settings.audit,
@@ -141,16 +169,7 @@ class Runner:
         if inventory is not None:
             source = self.settings.inventories[inventory]
             settings = override(settings, inventory=settings.inventory.model_copy(update={"source": source}))
-        progress_database = self.store_url if self._client is None or not self.store_url.startswith("sqlite") else None
-        return Job(
-            audit.id,
-            audit.attempt,
-            audit.source,
-            audit.name,
-            settings.model_dump_json(),
-            self.settings.allow_private,
-            progress_database,
-        )
+        return settings.model_dump_json()
 
     @property
     def store_url(self) -> str:

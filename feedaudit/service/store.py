@@ -77,6 +77,27 @@ audits = sa.Table(
     sa.Index("ix_service_audits_token", "token_id", "status"),
 )
 
+batches = sa.Table(
+    "service_batches",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("shop", sa.String(64), nullable=False),  # the shop of the token that submitted it
+    sa.Column("token_id", sa.String(16), nullable=False),
+    sa.Column("admin", sa.Boolean, nullable=False),  # submitted with an admin token: its audits may be of any shop
+    sa.Column("submitted_at", sa.DateTime, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),  # items asked for, accepted or refused
+    sa.Column("refused", sa.Text, nullable=False),  # JSON: [{index, status, detail}] of the items refused
+)
+
+# the audits of a batch, in the order asked for (a table of its own: the audit rows are as before)
+batch_audits = sa.Table(
+    "service_batch_audits",
+    metadata,
+    sa.Column("batch_id", sa.String(32), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("audit_id", sa.String(32), nullable=False),
+)
+
 ACTIVE = ("queued", "running")
 WEBHOOK_RESEND_AFTER = timedelta(seconds=60)  # a delivery claimed this long ago was lost with its runner
 
@@ -91,6 +112,23 @@ class QueueFullError(Exception):
 
 class TooManyActiveError(Exception):
     """The token has as many audits queued or running as it may."""
+
+
+class BatchTooLargeError(Exception):
+    """A batch's audits do not all fit in the queue, or in the token's share of it (nothing was queued)."""
+
+    def __init__(self, room: int, asked: int) -> None:
+        super().__init__(f"room for {room}, asked for {asked}")
+        self.room = room
+        self.asked = asked
+
+
+class BatchQueueFullError(BatchTooLargeError):
+    """The queue has room for fewer audits than the batch has."""
+
+
+class BatchTooManyActiveError(BatchTooLargeError):
+    """The token may have fewer more audits queued or running than the batch has."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +183,20 @@ class NewAudit:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A batch of audits submitted in one request: its audits are rows of their own."""
+
+    id: str
+    shop: str
+    token_id: str
+    admin: bool
+    submitted_at: datetime
+    size: int
+    refused: list[dict[str, Any]]
+    audit_ids: list[str]
+
+
 @dataclass(slots=True)
 class Result:
     """What a finished audit leaves: its summary, findings (packed), delta, and whether to send its webhook."""
@@ -180,6 +232,38 @@ _ACTIVE_OF_TOKEN = sa.select(sa.func.count()).where(
     audits.c.token_id == sa.bindparam("p_token"), audits.c.status.in_(ACTIVE)
 )
 _INSERT_AUDIT = audits.insert()
+_INSERT_BATCH = batches.insert()
+_INSERT_BATCH_AUDIT = batch_audits.insert()
+_BATCH_BY_ID = sa.select(batches).where(batches.c.id == sa.bindparam("p_id"))
+_BATCH_AUDIT_IDS = (
+    sa.select(batch_audits.c.audit_id)
+    .where(batch_audits.c.batch_id == sa.bindparam("p_id"))
+    .order_by(batch_audits.c.position)
+)
+_BATCH_JOIN = audits.join(batch_audits, batch_audits.c.audit_id == audits.c.id)
+_BATCH_AUDITS = (
+    sa.select(*_SUMMARY_COLUMNS)
+    .select_from(_BATCH_JOIN)
+    .where(batch_audits.c.batch_id == sa.bindparam("p_id"))
+    .order_by(batch_audits.c.position)
+)
+_BATCH_STATUSES = (
+    sa.select(audits.c.id, audits.c.status)
+    .select_from(_BATCH_JOIN)
+    .where(batch_audits.c.batch_id == sa.bindparam("p_id"))
+    .order_by(batch_audits.c.position)
+)
+_BATCH_FINDINGS = (
+    sa.select(audits.c.id, audits.c.shop, audits.c.findings)
+    .select_from(_BATCH_JOIN)
+    .where(
+        batch_audits.c.batch_id == sa.bindparam("p_id"),
+        batch_audits.c.position >= sa.bindparam("p_from"),
+        batch_audits.c.position < sa.bindparam("p_to"),
+        audits.c.status == "done",
+    )
+    .order_by(batch_audits.c.position)
+)
 _NEXT_QUEUED = (
     sa.select(*_SUMMARY_COLUMNS)
     .where(audits.c.status == "queued")
@@ -363,6 +447,104 @@ class JobStore:
             webhook_url=new.webhook_url,
             webhook_secret=new.webhook_secret,
         )
+
+    def submit_batch(
+        self,
+        new: list[NewAudit],
+        *,
+        batch_id: str,
+        shop: str,
+        token_id: str,
+        admin: bool,
+        size: int,
+        refused: list[dict[str, Any]],
+        max_active: int,
+        queue_limit: int,
+    ) -> Batch:
+        """Queue a batch's audits, all or none: in one transaction, only if all of them fit in the queue
+        and in the token's share of it (BatchQueueFullError, BatchTooManyActiveError otherwise). They are
+        queued in the order given (each a microsecond after the one before it)."""
+        now = utcnow()
+        rows = [
+            {
+                "id": item.id,
+                "shop": item.shop,
+                "token_id": item.token_id,
+                "status": "queued",
+                "kind": item.kind,
+                "source": item.source,
+                "name": item.name,
+                "options": json.dumps(item.options),
+                "submitted_at": now + timedelta(microseconds=index),
+                "attempt": 0,
+                "bytes_read": 0,
+                "webhook_url": item.webhook_url,
+                "webhook_secret": item.webhook_secret,
+            }
+            for index, item in enumerate(new)
+        ]
+        with self._write() as conn:
+            if new:
+                queued = conn.execute(_QUEUED).scalar_one()
+                if queued + len(new) > queue_limit:
+                    raise BatchQueueFullError(max(0, queue_limit - queued), len(new))
+                active = conn.execute(_ACTIVE_OF_TOKEN, {"p_token": token_id}).scalar_one()
+                if active + len(new) > max_active:
+                    raise BatchTooManyActiveError(max(0, max_active - active), len(new))
+            conn.execute(
+                _INSERT_BATCH,
+                {
+                    "id": batch_id,
+                    "shop": shop,
+                    "token_id": token_id,
+                    "admin": admin,
+                    "submitted_at": now,
+                    "size": size,
+                    "refused": json.dumps(refused),
+                },
+            )
+            if new:
+                conn.execute(_INSERT_AUDIT, rows)
+                conn.execute(
+                    _INSERT_BATCH_AUDIT,
+                    [{"batch_id": batch_id, "position": index, "audit_id": item.id} for index, item in enumerate(new)],
+                )
+        return Batch(batch_id, shop, token_id, admin, now, size, refused, [item.id for item in new])
+
+    def batch(self, batch_id: str, shop: str | None = None) -> Batch | None:
+        """The batch, or None when there is none of that id (when `shop` is given: submitted by a shop's
+        token of that shop; an admin token's batch may hold other shops' audits)."""
+        with self._read() as conn:
+            row = conn.execute(_BATCH_BY_ID, {"p_id": batch_id}).mappings().first()
+            if row is None or (shop is not None and (row["shop"] != shop or row["admin"])):
+                return None
+            ids = list(conn.execute(_BATCH_AUDIT_IDS, {"p_id": batch_id}).scalars())
+        return Batch(
+            row["id"],
+            row["shop"],
+            row["token_id"],
+            bool(row["admin"]),
+            row["submitted_at"],
+            row["size"],
+            json.loads(row["refused"]),
+            ids,
+        )
+
+    def batch_audits(self, batch_id: str) -> list[Audit]:
+        """The audits of a batch, in the order they were asked for."""
+        with self._read() as conn:
+            return [_audit(row) for row in conn.execute(_BATCH_AUDITS, {"p_id": batch_id}).mappings()]
+
+    def batch_statuses(self, batch_id: str) -> list[tuple[str, str]]:
+        """(id, status) of each audit of a batch, in order: what waiting for a batch reads."""
+        with self._read() as conn:
+            return [(row[0], row[1]) for row in conn.execute(_BATCH_STATUSES, {"p_id": batch_id})]
+
+    def batch_findings(self, batch_id: str, start: int, stop: int) -> list[tuple[str, str, bytes | None]]:
+        """(id, shop, packed findings) of the finished audits at positions start to stop - 1 of a batch."""
+        with self._read() as conn:
+            found = conn.execute(_BATCH_FINDINGS, {"p_id": batch_id, "p_from": start, "p_to": stop})
+            return [(row[0], row[1], row[2]) for row in found]
 
     def get(self, audit_id: str, shop: str | None = None) -> Audit | None:
         """The audit, or None when there is none of that id (of that shop, when `shop` is given)."""
