@@ -10,8 +10,9 @@ and read here the same way whichever reader found it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import TypeVar
 
 from feedaudit import lexicon
 from feedaudit.feeds import params as param_roles
@@ -22,24 +23,25 @@ ONE_MONTH = Decimal(1)
 ONE_DAY = Decimal(1) / Decimal(30)
 _MONTH_WORDS = ("міс", "мес", "month")
 _DAY_WORDS = ("day", "дн", "ден", "дні")
+_Meaning = TypeVar("_Meaning")
 
 
 def availability(raw: str, codes: Mapping[str, Availability] | None = None) -> Availability | None:
     """The availability a stated value means: a dialect code from `codes` (compared casefolded), else words."""
-    if codes:
-        coded = codes.get(raw.casefold())
-        if coded is not None:
-            return coded
-    return availability_from_text(raw)
+    return _coded(raw, codes, availability_from_text)
 
 
 def condition(raw: str, codes: Mapping[str, Condition] | None = None) -> Condition | None:
     """The condition a stated value means: a dialect code from `codes` (compared casefolded), else words."""
+    return _coded(raw, codes, condition_from_text)
+
+
+def _coded(raw: str, codes: Mapping[str, _Meaning] | None, words: Callable[[str], _Meaning | None]) -> _Meaning | None:
     if codes:
         coded = codes.get(raw.casefold())
         if coded is not None:
             return coded
-    return condition_from_text(raw)
+    return words(raw)
 
 
 def period_unit(name: str | None, unit: str | None = None) -> Decimal | None:
