@@ -198,6 +198,7 @@ class Runner:
         except Exception as exc:  # a bad option, caught only now: the audit fails, the service goes on
             self._fail(audit, f"cannot start the audit: {exc}")
             return
+        pool = self._pool
         future = self._submit(job)
         renew_every = max(self.settings.lease_seconds / 3, 0.05)
         while True:
@@ -209,8 +210,7 @@ class Runner:
                     future.cancel()
                     return
             except BrokenProcessPool:
-                with self._pool_lock:
-                    self._pool = self._new_pool()
+                self._replace_pool(pool)
                 self._fail(audit, "the audit's worker process ended unexpectedly")
                 return
             except FeedauditError as exc:  # a configuration the audit cannot run with: an unusable inventory
@@ -247,8 +247,9 @@ class Runner:
         if not audits:
             return
         with self._pool_lock:
-            assert self._pool is not None
-            future = self._pool.submit(run_jobs, jobs)
+            pool = self._pool
+            assert pool is not None
+            future = pool.submit(run_jobs, jobs)
         renew_every = max(self.settings.lease_seconds / 3, 0.05)
         held = {audit.id for audit in audits}
         while True:
@@ -267,8 +268,7 @@ class Runner:
                 # a worker process ended: the audits of this task that did not bring it down must not fail
                 # with it, and which one did is not known. Each runs again on its own (they still hold their
                 # leases), so only an audit that ends its worker again fails.
-                with self._pool_lock:
-                    self._pool = self._new_pool()
+                self._replace_pool(pool)
                 for audit in audits:
                     if audit.id in held:
                         self._run(audit)
@@ -287,6 +287,12 @@ class Runner:
                 finished.append((audit, outcome))
         if finished:
             self._record(finished)
+
+    def _replace_pool(self, broken: ProcessPoolExecutor | None) -> None:
+        """A new pool for one whose worker process ended, unless another runner thread replaced it already."""
+        with self._pool_lock:
+            if self._pool is broken:
+                self._pool = self._new_pool()
 
     def _record(self, finished: list[tuple[Audit, Outcome]]) -> None:
         """Record finished audits together, then tell each one's waiters; as `_run` does for one."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from feedaudit.config import Settings
 from feedaudit.history.store import HistoryStore
-from feedaudit.service.recorder import Recorder
+from feedaudit.service import runner as runner_module
+from feedaudit.service.recorder import Recorder, open_history
+from feedaudit.service.runner import Runner
+from feedaudit.service.settings import ServiceSettings
 from feedaudit.service.store import JobStore, NewAudit
-from feedaudit.service.work import Job, run_job, run_jobs
+from feedaudit.service.work import Job, Outcome, run_job, run_jobs
 
 
 def test_a_failing_audit_of_a_task_leaves_the_others_audited(fixture_feed: Path) -> None:
@@ -63,4 +69,49 @@ def test_audits_recorded_together_one_of_which_lost_its_lease(tmp_path: Path, fi
         assert len(runs) == 2
     finally:
         history.close()
+        store.close()
+
+
+def _jobs_ending_their_worker_on_boom(jobs: list[Job]) -> list[Outcome]:
+    """`run_jobs` of a worker process that ends on the feed named boom.xml (run in the pool's processes)."""
+    if any(job.name == "boom.xml" for job in jobs):
+        os._exit(1)
+    return run_jobs(jobs)
+
+
+def _job_ending_its_worker_on_boom(job: Job) -> Outcome:
+    if job.name == "boom.xml":
+        os._exit(1)
+    return run_job(job)
+
+
+def test_a_worker_that_ends_fails_only_the_audit_that_ended_it(
+    tmp_path: Path, fixture_feed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "run_jobs", _jobs_ending_their_worker_on_boom)
+    monkeypatch.setattr(runner_module, "run_job", _job_ending_its_worker_on_boom)
+    settings = ServiceSettings(data_dir=tmp_path, workers=1)
+    store = JobStore.open(settings.database_url)
+    runner = Runner(settings, store)
+    runner._pool = runner._new_pool()
+    history = runner._history = open_history(settings.database_url, tmp_path, "history.sqlite")
+    runner._recorder = Recorder(store, lambda: history)
+    try:
+        for name in ("a.xml", "boom.xml", "b.xml"):
+            store.submit(NewAudit("shop", "tok", "url", str(fixture_feed), name), max_active=9, queue_limit=9)
+        claimed = store.claim_many(runner.owner, 30, most=3)
+        assert [audit.name for audit in claimed] == ["a.xml", "boom.xml", "b.xml"]
+        runner._run_several(claimed)
+        ended = {audit.name: store.get(audit.id) for audit in claimed}
+        assert {name: audit.status for name, audit in ended.items() if audit is not None} == {
+            "a.xml": "done",
+            "boom.xml": "failed",
+            "b.xml": "done",
+        }
+        boom = ended["boom.xml"]
+        assert boom is not None
+        assert boom.error == "the audit's worker process ended unexpectedly"
+        assert [run.sources for run in history.recent_runs()] == [["shop/b.xml"], ["shop/a.xml"]]
+    finally:
+        runner.stop()
         store.close()
