@@ -66,14 +66,22 @@ class Recorder:
 
     def record(self, audit: Audit, outcome: Outcome) -> bool:
         """Record a finished audit (waits for it); False when its attempt had lost the lease."""
-        pending = _Pending(audit, outcome, datetime.now(UTC))
+        return self.record_many([(audit, outcome)])[0].result()
+
+    def record_many(self, finished: list[tuple[Audit, Outcome]]) -> list[Future[bool]]:
+        """Record finished audits (waits for all of them): for each, a done future of True, of False when
+        its attempt had lost the lease, or of the exception that kept it from being recorded."""
+        now = datetime.now(UTC)
+        pending = [_Pending(audit, outcome, now) for audit, outcome in finished]
         with self._lock:
-            self._waiting.append(pending)
+            self._waiting += pending
             lead = not self._recording
             self._recording = True
         if lead:
             self._lead()
-        return pending.done.result()
+        for item in pending:
+            item.done.exception()  # waits
+        return [item.done for item in pending]
 
     def stop(self) -> None:
         """Nothing to stop: audits are recorded by the threads that hand them in."""

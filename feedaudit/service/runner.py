@@ -31,11 +31,16 @@ from feedaudit.service.recorder import Recorder, open_history
 from feedaudit.service.settings import ServiceSettings
 from feedaudit.service.store import Audit, JobStore, StoreError
 from feedaudit.service.webhook import deliver
-from feedaudit.service.work import Job, Outcome, run_job, warm_up
+from feedaudit.service.work import Job, Outcome, internal_error, run_job, run_jobs, warm_up
 
 log = logging.getLogger("feedaudit.service")
 IDLE_POLL = 1.0
 CONFIGS_KEPT = 64  # audit configurations kept built (by their options)
+# audits a runner thread claims at once (in one transaction) while the queue is long, hands to a worker
+# process as one task and records together: each of these steps costs the server about as much for
+# several audits as for one. A runner takes at most its share of the queue, so short queues still
+# spread over every worker.
+MOST_CLAIMED = 8
 HISTORY_FILE = "history.sqlite"
 
 
@@ -112,19 +117,24 @@ class Runner:
     # -- the loop ---------------------------------------------------------------------------------
 
     def _loop(self) -> None:
+        # audits on a Dask cluster are its tasks one by one; a local pool's worker takes several at once
+        most = 1 if self._client is not None else MOST_CLAIMED
         while not self._stopping.is_set():
             try:
-                audit = self.store.claim(self.owner, self.settings.lease_seconds)
-                if audit is None:
+                claimed = self.store.claim_many(self.owner, self.settings.lease_seconds, most, self.slots)
+                if not claimed:
                     self._housekeeping()
                     self.wake.wait(IDLE_POLL)
                     self.wake.clear()
                     continue
-                self._run(audit)
+                if len(claimed) == 1:
+                    self._run(claimed[0])
+                else:
+                    self._run_several(claimed)
             except StoreError as exc:
                 log.warning("feedaudit serve: %s", exc)
                 self._stopping.wait(IDLE_POLL)
-            except Exception:  # the audit stays claimed: its lease runs out and it is queued again
+            except Exception:  # the audits stay claimed: their leases run out and they are queued again
                 log.exception("feedaudit serve: internal error while running an audit")
                 self._stopping.wait(IDLE_POLL)
 
@@ -188,6 +198,7 @@ class Runner:
         except Exception as exc:  # a bad option, caught only now: the audit fails, the service goes on
             self._fail(audit, f"cannot start the audit: {exc}")
             return
+        pool = self._pool
         future = self._submit(job)
         renew_every = max(self.settings.lease_seconds / 3, 0.05)
         while True:
@@ -199,15 +210,14 @@ class Runner:
                     future.cancel()
                     return
             except BrokenProcessPool:
-                with self._pool_lock:
-                    self._pool = self._new_pool()
+                self._replace_pool(pool)
                 self._fail(audit, "the audit's worker process ended unexpectedly")
                 return
             except FeedauditError as exc:  # a configuration the audit cannot run with: an unusable inventory
                 self._fail(audit, str(exc))
                 return
             except Exception as exc:
-                self._fail(audit, _internal_error(exc))
+                self._fail(audit, internal_error(exc))
                 return
         if outcome.error is not None:
             self._fail(audit, outcome.error)
@@ -219,10 +229,90 @@ class Runner:
             raise  # the database is away: the lease runs out and the audit is queued again
         except Exception as exc:  # a fault in recording this audit: it fails, never left running
             log.exception("feedaudit serve: internal error while recording audit %s", audit.id)
-            self._fail(audit, _internal_error(exc))
+            self._fail(audit, internal_error(exc))
             return
         if recorded:
             self._finished(audit)
+
+    def _run_several(self, claimed: list[Audit]) -> None:
+        """Audit several claimed audits as one task of the pool, then record them together."""
+        jobs: list[Job] = []
+        audits: list[Audit] = []
+        for audit in claimed:
+            try:
+                jobs.append(self._job(audit))
+                audits.append(audit)
+            except Exception as exc:  # a bad option, caught only now: the audit fails, the others go on
+                self._fail(audit, f"cannot start the audit: {exc}")
+        if not audits:
+            return
+        with self._pool_lock:
+            pool = self._pool
+            assert pool is not None
+            future = pool.submit(run_jobs, jobs)
+        renew_every = max(self.settings.lease_seconds / 3, 0.05)
+        held = {audit.id for audit in audits}
+        while True:
+            try:
+                outcomes: list[Outcome] = future.result(timeout=renew_every)
+                break
+            except TimeoutError:
+                # an audit whose lease is lost is recorded nowhere (its finish would be refused anyway)
+                held = self.store.renew_many(
+                    [(a.id, a.attempt) for a in audits if a.id in held], self.settings.lease_seconds
+                )
+                if not held:
+                    future.cancel()
+                    return
+            except BrokenProcessPool:
+                # a worker process ended: the audits of this task that did not bring it down must not fail
+                # with it, and which one did is not known. Each runs again on its own (they still hold their
+                # leases), so only an audit that ends its worker again fails.
+                self._replace_pool(pool)
+                for audit in audits:
+                    if audit.id in held:
+                        self._run(audit)
+                return
+            except Exception as exc:
+                for audit in audits:
+                    self._fail(audit, internal_error(exc))
+                return
+        finished = []
+        for audit, outcome in zip(audits, outcomes, strict=True):
+            if audit.id not in held:
+                continue
+            if outcome.error is not None:
+                self._fail(audit, outcome.error)
+            else:
+                finished.append((audit, outcome))
+        if finished:
+            self._record(finished)
+
+    def _replace_pool(self, broken: ProcessPoolExecutor | None) -> None:
+        """A new pool for one whose worker process ended, unless another runner thread replaced it already."""
+        with self._pool_lock:
+            if self._pool is broken:
+                self._pool = self._new_pool()
+
+    def _record(self, finished: list[tuple[Audit, Outcome]]) -> None:
+        """Record finished audits together, then tell each one's waiters; as `_run` does for one."""
+        assert self._recorder is not None
+        away: StoreError | None = None
+        for (audit, _outcome), done in zip(finished, self._recorder.record_many(finished), strict=True):
+            error = done.exception()
+            if isinstance(error, StoreError):
+                away = error  # the database is away: the leases run out and the audits are queued again
+            elif error is not None:  # a fault in recording this audit: it fails, never left running
+                log.error(
+                    "feedaudit serve: internal error while recording audit %s",
+                    audit.id,
+                    exc_info=(type(error), error, error.__traceback__),
+                )
+                self._fail(audit, internal_error(error))
+            elif done.result():
+                self._finished(audit)
+        if away is not None:
+            raise away
 
     def _fail(self, audit: Audit, error: str) -> None:
         if self.store.fail(audit.id, audit.attempt, error, webhook=audit.webhook_url is not None):
@@ -255,9 +345,3 @@ def _drop_upload(audit: Audit) -> None:
     """An uploaded feed is kept until its audit is finished (a restarted audit reads it again), not after."""
     if audit.kind == "upload":
         Path(audit.source).unlink(missing_ok=True)
-
-
-def _internal_error(exc: BaseException) -> str:
-    """An audit's error for a fault of the service itself: the exception's kind and first line."""
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return f"internal error: {exc.__class__.__name__}: {first}"

@@ -213,6 +213,11 @@ class _LeaseLostError(Exception):
     pass
 
 
+# (the store has a method named `list`, which its annotations would take for the type)
+_Audits = list[Audit]
+_Rows = list[Any]
+
+
 def utcnow() -> datetime:
     """Naive UTC, as every DateTime column holds it."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -268,15 +273,15 @@ _NEXT_QUEUED = (
     sa.select(*_SUMMARY_COLUMNS)
     .where(audits.c.status == "queued")
     .order_by(audits.c.submitted_at, audits.c.id)
-    .limit(1)
+    .limit(sa.bindparam("p_limit"))
     .with_for_update(skip_locked=True)
 )
 _TAKE = (
     audits.update()
-    .where(audits.c.id == sa.bindparam("p_id"), audits.c.status == "queued")
+    .where(audits.c.id.in_(sa.bindparam("p_ids", expanding=True)), audits.c.status == "queued")
     .values(
         status="running",
-        attempt=sa.bindparam("p_attempt"),
+        attempt=audits.c.attempt + 1,
         lease_owner=sa.bindparam("p_owner"),
         lease_expires=sa.bindparam("p_expires"),
         started_at=sa.bindparam("p_now"),
@@ -578,37 +583,69 @@ class JobStore:
 
     def claim(self, owner: str, lease_seconds: float) -> Audit | None:
         """Take the oldest queued audit for `owner`, or None when the queue is empty."""
+        claimed = self.claim_many(owner, lease_seconds)
+        return claimed[0] if claimed else None
+
+    def claim_many(self, owner: str, lease_seconds: float, most: int = 1, share: int = 1) -> _Audits:
+        """Take the oldest queued audits for `owner`, in one transaction: up to `most`, and no more than
+        a `share`-th of the queue (rounded up), so that `share` runners claiming in turn each get some;
+        none when the queue is empty. The audits are in queue order."""
         while True:
             now = utcnow()
-            with self._write() as conn:
-                candidate = conn.execute(_NEXT_QUEUED).mappings().first()
-                if candidate is None:
-                    return None
-                taken = conn.execute(
-                    _TAKE,
-                    {
-                        "p_id": candidate["id"],
-                        "p_attempt": candidate["attempt"] + 1,
-                        "p_owner": owner,
-                        "p_expires": now + timedelta(seconds=lease_seconds),
-                        "p_now": now,
-                    },
-                ).rowcount
-            if taken == 1:
+            try:
+                candidates = self._take(owner, lease_seconds, most, share, now)
+            except _LeaseLostError:  # not while the rows are locked; if ever, nothing was taken
+                continue
+            claimed = []
+            for row in candidates:
                 # the row as the update left it (no second query to read it back)
-                audit = _audit(candidate)
+                audit = _audit(row)
                 audit.status = "running"
-                audit.attempt = candidate["attempt"] + 1
+                audit.attempt = row["attempt"] + 1
                 audit.started_at = now
                 audit.bytes_read = 0
                 audit.bytes_total = None
-                return audit
+                claimed.append(audit)
+            return claimed
+
+    def _take(self, owner: str, lease_seconds: float, most: int, share: int, now: datetime) -> _Rows:
+        """The rows of the audits `claim_many` takes (raises _LeaseLostError, writing nothing, if an
+        update missed a row)."""
+        with self._write() as conn:
+            limit = 1
+            if most > 1:
+                queued = conn.execute(_QUEUED).scalar_one()
+                limit = max(1, min(most, -(-queued // max(1, share))))
+            candidates = list(conn.execute(_NEXT_QUEUED, {"p_limit": limit}).mappings())
+            if not candidates:
+                return []
+            values = {
+                "p_ids": [row["id"] for row in candidates],
+                "p_owner": owner,
+                "p_expires": now + timedelta(seconds=lease_seconds),
+                "p_now": now,
+            }
+            if conn.execute(_TAKE, values).rowcount != len(candidates):
+                raise _LeaseLostError
+        return candidates
 
     def renew(self, audit_id: str, attempt: int, lease_seconds: float) -> bool:
         """Extend the lease; False when this attempt no longer holds it."""
         with self._write() as conn:
             expires = utcnow() + timedelta(seconds=lease_seconds)
             return conn.execute(_RENEW, {"p_id": audit_id, "p_attempt": attempt, "p_expires": expires}).rowcount == 1
+
+    def renew_many(self, attempts: Sequence[tuple[str, int]], lease_seconds: float) -> set[str]:
+        """Extend the leases of several audits (id, attempt) in one transaction; the ids whose attempt
+        still holds its lease."""
+        held = set()
+        with self._write() as conn:
+            expires = utcnow() + timedelta(seconds=lease_seconds)
+            for audit_id, attempt in attempts:
+                values = {"p_id": audit_id, "p_attempt": attempt, "p_expires": expires}
+                if conn.execute(_RENEW, values).rowcount == 1:
+                    held.add(audit_id)
+        return held
 
     def finish(self, results: Sequence[Result]) -> bool:
         """Record finished audits, all in one transaction; False (and nothing written) when any of their

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from feedaudit.config import Settings
 from feedaudit.engine import Engine
+from feedaudit.errors import FeedauditError
 from feedaudit.feeds.source import is_url
 from feedaudit.listings.guard import Network
 from feedaudit.model import FeedInfo, Finding
@@ -77,6 +78,27 @@ def run_job(job: Job) -> Outcome:
     finally:
         engine.progress = None
     return Outcome(feed, findings, time.monotonic() - started)
+
+
+def run_jobs(jobs: list[Job]) -> list[Outcome]:
+    """Several audits in turn, handed to a worker process at once (one round trip through the pool for
+    all of them). An audit that raises ends as an outcome with the error its runner would have given it,
+    and the next one runs."""
+    outcomes = []
+    for job in jobs:
+        try:
+            outcomes.append(run_job(job))
+        except FeedauditError as exc:  # a configuration the audit cannot run with: an unusable inventory
+            outcomes.append(Outcome(FeedInfo(source=job.name), error=str(exc)))
+        except Exception as exc:
+            outcomes.append(Outcome(FeedInfo(source=job.name), error=internal_error(exc)))
+    return outcomes
+
+
+def internal_error(exc: BaseException) -> str:
+    """An audit's error for a fault of the service itself: the exception's kind and first line."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"internal error: {exc.__class__.__name__}: {first}"
 
 
 _databases: dict[str, sa.Engine] = {}

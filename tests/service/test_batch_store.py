@@ -117,3 +117,59 @@ def test_a_batch_that_does_not_fit_is_not_queued_at_all(store: JobStore) -> None
     assert store.queued_count() == 2
     _submit(store, _audits("tok", 3), queue_limit=5, max_active=5)
     assert store.queued_count() == 5
+
+
+def test_several_audits_are_claimed_in_one_go_up_to_the_runners_share(store: JobStore) -> None:
+    new = _audits("tok", 10)
+    _submit(store, new)
+    first = store.claim_many("runner-a", 30, most=8, share=4)  # a quarter of 10, rounded up
+    assert [audit.id for audit in first] == [audit.id for audit in new[:3]]
+    assert all((audit.status, audit.attempt, audit.started_at is not None) == ("running", 1, True) for audit in first)
+    assert [audit.id for audit in store.claim_many("runner-b", 30, most=2)] == [audit.id for audit in new[3:5]]
+    rest = store.claim_many("runner-a", 30, most=8, share=1)
+    assert [audit.id for audit in rest] == [audit.id for audit in new[5:]]
+    assert store.claim_many("runner-a", 30, most=8, share=4) == []
+    assert store.batch_statuses("b" * 32) == [(audit.id, "running") for audit in new]
+    got = store.get(new[0].id)
+    assert got is not None
+    assert (got.status, got.attempt) == ("running", 1)
+
+
+def test_leases_of_several_audits_are_renewed_in_one_go_only_where_still_held(store: JobStore) -> None:
+    new = _audits("tok", 3)
+    _submit(store, new)
+    claimed = store.claim_many("runner", 0, most=3)  # leases that have run out already
+    assert len(claimed) == 3
+    assert store.requeue_expired() == 3
+    again = store.claim_many("other", 30, most=2)
+    assert [(audit.id, audit.attempt) for audit in again] == [(audit.id, 2) for audit in new[:2]]
+    attempts = [(audit.id, audit.attempt) for audit in claimed]  # the first attempts: two lost their lease
+    assert store.renew_many(attempts, 30) == set()  # the third is queued again, not running
+    last = store.claim_many("runner", 30)
+    assert store.renew_many([*attempts, (last[0].id, last[0].attempt)], 30) == {new[2].id}
+    assert store.renew_many([(audit.id, audit.attempt) for audit in again], 30) == {new[0].id, new[1].id}
+
+
+def test_claimers_in_parallel_never_take_one_audit_twice(store: JobStore) -> None:
+    import threading
+
+    new = _audits("tok", 60)
+    _submit(store, new)
+    others = [JobStore.open(store._writer.url.render_as_string(hide_password=False))]  # as another process would
+    stores = [store, *others, store]
+    taken: list[list[str]] = [[] for _ in stores]
+
+    def claim(index: int) -> None:
+        while claimed := stores[index].claim_many(f"runner-{index}", 30, most=4, share=3):
+            taken[index] += [audit.id for audit in claimed]
+
+    threads = [threading.Thread(target=claim, args=(index,)) for index in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for other in others:
+        other.close()
+    everything = [audit_id for ids in taken for audit_id in ids]
+    assert sorted(everything) == sorted(audit.id for audit in new)
+    assert all(sorted(ids, key=[a.id for a in new].index) == ids for ids in taken)  # each in queue order
