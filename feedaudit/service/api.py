@@ -154,22 +154,9 @@ async def health(request: Request) -> Health:
 
 async def queue_submission(service: Any, submission: Submission, token: Token) -> Audit:
     """Queue a checked submission for `token`; the limits decide 429 or 503."""
-    shop = token.shop
-    if token.admin:
-        shop = submission.shop or token.shop
-    elif submission.shop not in (None, token.shop):
+    if not token.admin and submission.shop not in (None, token.shop):
         raise ApiError(403, "a shop's token submits for its own shop only")
-    new = NewAudit(
-        shop,
-        token.id,
-        submission.kind,
-        submission.source,
-        submission.name,
-        submission.options,
-        submission.webhook_url,
-        submission.webhook_secret,
-        id=submission.id,
-    )
+    new = _new_audit(submission, token)
     settings = service.settings
     try:
         audit: Audit = await asyncio.to_thread(
@@ -432,6 +419,7 @@ def _queue_batch(service: Any, body: BatchBody, token: Token) -> tuple[Batch, li
 
 
 def _new_audit(submission: Submission, token: Token) -> NewAudit:
+    """The audit to queue for a checked submission: an admin's for the shop it names, a shop token's for its shop."""
     shop = (submission.shop or token.shop) if token.admin else token.shop
     return NewAudit(
         shop,
