@@ -3,7 +3,7 @@
 [parallel]
 workers = "auto"        # worker processes for one large feed: "auto" (the usable cores) or a number; 1 = never
 min-bytes = "64MiB"     # only feeds at least this big are split (bytes, or a size with a unit)
-part-bytes = "32MiB"    # size of the byte ranges (default: 1/8 of the feed per worker, at least 8 MiB)
+part-bytes = "16MiB"    # size of the byte ranges (default 8 MiB)
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ParallelSettings(Section):
     )
 
     part_bytes: ByteCount | None = Field(
-        default=None, description="Size of the byte ranges; default: 1/8 of the feed per worker, at least 8 MiB."
+        default=None, description="Size of the byte ranges; default 8 MiB (memory stays flat whatever the feed's size)."
     )
 
     def resolved_workers(self) -> int:
