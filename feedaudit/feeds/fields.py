@@ -2,7 +2,7 @@
 
 Each reader keeps its dialect's spellings as data: a `TextField` names the canonical field (the
 `Offer` attribute and the key of `Offer.lines`) and the child elements that spell it, in the order they
-are tried. Fields whose text goes to the offer as it stands (`url`, `vendor`, `barcode`, …) are listed
+are tried. Fields whose text goes to the offer as it stands (`description`, `vendor`, `barcode`, …) are listed
 in a reader's plain table and read by `plain_fields`; fields that need interpreting (price, stock,
 condition, warranty, delivery) are read by `take` and handed to `feedaudit.feeds.stated`, which all
 readers share. A new spelling is a new tag in a table, not new code.
@@ -30,9 +30,6 @@ class PlainFields(TypedDict, total=False):
     vendor: str | None
     vendor_code: str | None
     barcode: str | None
-
-
-PLAIN = frozenset(PlainFields.__annotations__)
 
 
 @dataclass(frozen=True, slots=True)
