@@ -4,12 +4,14 @@ before anything is queued. Used by the API and by the web page alike."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -239,16 +241,10 @@ def store_file(data: IO[bytes], settings: ServiceSettings, audit_id: str) -> Pat
     IntakeError (422) when it is empty."""
     target = _upload_path(settings, audit_id)
     data.seek(0)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            shutil.copyfileobj(data, out, CHUNK)
-            if out.tell() == 0:
-                raise IntakeError(422, "file: the file is empty")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with _upload_file(target) as out:
+        shutil.copyfileobj(data, out, CHUNK)
+        if out.tell() == 0:
+            raise IntakeError(422, "file: the file is empty")
     return target
 
 
@@ -349,35 +345,37 @@ def _upload_path(settings: ServiceSettings, audit_id: str) -> Path:
 async def _store_stream(request: Request, settings: ServiceSettings, audit_id: str) -> Path:
     """Write the raw request body to the uploads directory (under the cap, which `request` enforces)."""
     target = _upload_path(settings, audit_id)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            async for chunk in request.stream():
-                out.write(chunk)
-        if os.path.getsize(temporary) == 0:
+    with _upload_file(target) as out:
+        async for chunk in request.stream():
+            out.write(chunk)
+        if out.tell() == 0:
             raise IntakeError(422, "the request body is empty: send the feed file")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return target
 
 
 async def _store_upload(upload: UploadFile, settings: ServiceSettings, audit_id: str) -> Path:
     target = _upload_path(settings, audit_id)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
     size = 0
-    try:
-        with os.fdopen(handle, "wb") as out:
-            while chunk := await upload.read(CHUNK):
-                size += len(chunk)
-                if size > settings.max_upload_bytes:
-                    raise too_large(settings)
-                out.write(chunk)
+    with _upload_file(target) as out:
+        while chunk := await upload.read(CHUNK):
+            size += len(chunk)
+            if size > settings.max_upload_bytes:
+                raise too_large(settings)
+            out.write(chunk)
         if size == 0:
             raise IntakeError(422, "the uploaded file is empty")
+    return target
+
+
+@contextlib.contextmanager
+def _upload_file(target: Path) -> Iterator[IO[bytes]]:
+    """A file written in the uploads directory that appears at `target` only when the block ends without
+    an error (a temporary name until then, removed on an error), so no audit sees half a feed."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            yield out
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return target
